@@ -1,0 +1,46 @@
+# Gatehouse: `make run` serves the portal with demo data; `make test` runs every test.
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file
+
+.PHONY: run test lint format bench check-deploy clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the pinned requirements change, so a second `make run` starts in seconds.
+$(STAMP): requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v 0
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo --port $(PORT)
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (e-mails go to var/outbox/). Ctrl-C stops it."
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+check-deploy: $(STAMP)
+	GATEHOUSE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	GATEHOUSE_ALLOWED_HOSTS=id.example.com GATEHOUSE_ISSUER=https://id.example.com/o \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """The Gatehouse account. Users sign in by e-mail; `username` is the OIDC preferred_username."""
+
+    email = models.EmailField("email address", blank=True, db_index=True)
+
+    @property
+    def display_name(self) -> str:
+        profile = getattr(self, "profile", None)
+        return (profile and profile.display_name) or self.get_full_name() or self.email or self.username
+
+
+class ProfileManager(models.Manager["Profile"]):
+    def for_user(self, user: User) -> "Profile":
+        """The user's profile, created on first use (users come from allauth, social-auth, admin)."""
+        profile, _ = self.get_or_create(user=user)
+        return profile
+
+
+def avatar_path(profile: "Profile", filename: str) -> str:
+    return f"avatars/{profile.user_id}/{filename}"
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(max_length=100, blank=True)
+    avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    website = models.URLField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = ProfileManager()
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

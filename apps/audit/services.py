@@ -1,0 +1,42 @@
+"""The one way to write an audit event."""
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest
+
+from apps.audit.models import AuditEvent
+
+log = logging.getLogger("gatehouse.audit")
+
+# Values that must never reach the audit trail, whatever a caller passes in `data`.
+_SECRET_KEYS = {"password", "token", "access_token", "refresh_token", "client_secret", "code", "key", "secret"}
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    kind: AuditEvent.Kind | str,
+    *,
+    user=None,
+    request: HttpRequest | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Record a security-relevant action for `user` (the person it concerns)."""
+    data = {k: v for k, v in data.items() if k not in _SECRET_KEYS}
+    if user is not None and not getattr(user, "pk", None):
+        user = None
+    event = AuditEvent.objects.create(
+        kind=kind,
+        user=user,
+        subject=str(user.pk) if user is not None else "",
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""),
+        data=data,
+    )
+    log.info("audit %s user=%s", kind, event.subject or "-")
+    return event

@@ -1,0 +1,52 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.core.http import HtmxHttpRequest
+
+# What a signed-in user can do, in the order the dashboard shows it.
+DASHBOARD_TILES = [
+    ("accounts:profile", "Profile", "Your name, picture, bio and website."),
+    ("accounts:security", "Security", "E-mail, password, two-factor authentication, passkeys and sessions."),
+    ("identities:sign-in-methods", "Sign-in methods", "Google, GitHub, Facebook and other accounts you sign in with."),
+    ("oauth:connected-apps", "Connected apps", "Apps you gave access to your account, and what they can see."),
+    ("audit:security-log", "Security log", "Every sign-in and change to your account, newest first."),
+    ("developer:app-list", "Developer console", "Register OAuth apps, manage their secrets and try them."),
+    ("apikeys:key-list", "API keys", "Personal keys for scripts that call the API."),
+    ("api:docs", "API reference", "The REST API and how to authenticate to it."),
+]
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    return render(request, "core/home.html")
+
+
+@login_required
+@require_GET
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    tiles = []
+    for name, title, text in DASHBOARD_TILES:
+        try:
+            tiles.append({"url": reverse(name), "title": title, "text": text})
+        except NoReverseMatch:  # TODO(#7, #4, #5, #6, #8): strict once every page exists
+            continue
+    return render(request, "core/dashboard.html", {"tiles": tiles})
+
+
+@never_cache
+@require_GET
+def healthz(request: HtmxHttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers (no auth, no redirect)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})

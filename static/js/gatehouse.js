@@ -1,0 +1,23 @@
+// Small progressive enhancements; every page works without this file.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  navigator.clipboard.writeText(source.value ?? source.textContent.trim()).then(() => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+});
+
+// <dialog> opened by HTMX-loaded content: show it modally so focus is trapped and Esc closes it.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const dialog = event.detail.elt.querySelector?.("dialog[data-auto-open]") ??
+    (event.detail.elt.matches?.("dialog[data-auto-open]") ? event.detail.elt : null);
+  if (dialog && !dialog.open) dialog.showModal();
+});
+document.addEventListener("click", (event) => {
+  const closer = event.target.closest("[data-close-dialog]");
+  if (closer) { event.preventDefault(); closer.closest("dialog")?.close(); }
+});
