@@ -2,18 +2,25 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
+from oauth2_provider import urls as dot_urls
+
+# DOT's protocol endpoints only: its application-management pages and dynamic client
+# registration are replaced by the developer console.
+dot_patterns = (dot_urls.base_urlpatterns + dot_urls.oidc_urlpatterns, "oauth2_provider")
 
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
+    # Gatehouse's own protocol views (metadata, hardened endpoints) take precedence over DOT's.
+    path("", include("apps.oauth.protocol_urls")),
     path("", include("apps.oauth.urls")),
     path("", include("apps.social.urls")),
     path("", include("apps.developer.urls")),
     path("", include("apps.apikeys.urls")),
     path("api/", include("apps.api.urls")),
     path("accounts/", include("allauth.urls")),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include(dot_patterns, namespace="oauth2_provider")),
     path("social/", include("social_django.urls", namespace="social")),
     path("admin/", admin.site.urls),
 ]
