@@ -158,7 +158,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_PREVENT_ENUMERATION = True
+# Sign-up says plainly that an address is taken (as GitHub and Google do); sign-up and
+# password reset are rate limited per address below, which bounds enumeration.
+ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "

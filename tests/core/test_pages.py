@@ -1,0 +1,56 @@
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_invites_anonymous_visitors_to_sign_up(client):
+    response = client.get(reverse("core:home"))
+    assertContains(response, "<h1>One account. Every app. Your rules.</h1>", html=True)
+    assertContains(response, reverse("account_signup"))
+
+
+def test_home_sends_signed_in_users_to_their_dashboard(auth_client):
+    assertRedirects(auth_client.get(reverse("core:home")), reverse("core:dashboard"))
+
+
+def test_dashboard_needs_sign_in(client):
+    response = client.get(reverse("core:dashboard"))
+    assertRedirects(response, f"{reverse('account_login')}?next={reverse('core:dashboard')}")
+
+
+def test_dashboard_greets_the_user_and_links_to_the_security_log(auth_client, user):
+    response = auth_client.get(reverse("core:dashboard"))
+    assertContains(response, "Hello, Ada Lovelace")
+    assertContains(response, reverse("audit:security-log"))
+
+
+def test_healthz_reports_ok_without_authentication(client):
+    response = client.get(reverse("core:healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_pages_carry_a_strict_content_security_policy_and_cannot_be_framed(client):
+    response = client.get(reverse("account_login"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_every_form_page_carries_a_csrf_token(client):
+    for name in ("account_login", "account_signup", "account_reset_password"):
+        assertContains(client.get(reverse(name)), "csrfmiddlewaretoken")
+
+
+def test_security_log_lists_only_the_users_own_events(auth_client, user, other_user):
+    from apps.audit.models import AuditEvent
+    from apps.audit.services import record
+
+    record(AuditEvent.Kind.PASSWORD_CHANGED, user=user)
+    record(AuditEvent.Kind.MFA_ENABLED, user=other_user)
+    response = auth_client.get(reverse("audit:security-log"))
+    assertContains(response, "Password changed")
+    assert "Two-factor authentication added" not in response.content.decode()

@@ -1,0 +1,74 @@
+"""Start-up reads the environment strictly: a wrong value names the variable and stops."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal import env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_django(**variables: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))}
+    environment.update(variables, DJANGO_SETTINGS_MODULE="portal.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEHOUSE_DEBUG", "maybe"),
+        ("GATEHOUSE_ACCESS_TOKEN_SECONDS", "an hour"),
+        ("GATEHOUSE_EMAIL", "pigeon"),
+        ("DATABASE_URL", "mysql://db/gatehouse"),
+        ("GATEHOUSE_OIDC_RSA_PRIVATE_KEY", "not-a-key"),
+    ],
+)
+def test_invalid_environment_value_stops_startup_naming_the_variable(name, value, tmp_path):
+    result = start_django(**{name: value, "GATEHOUSE_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
+
+
+def test_empty_environment_starts(tmp_path):
+    result = start_django(GATEHOUSE_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "keys" / "oidc.pem").exists(), "the development signing key is generated on first start"
+
+
+def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("from-a-file\n")
+    monkeypatch.setenv("GATEHOUSE_THING_FILE", str(secret_file))
+    assert env.env_secret("GATEHOUSE_THING") == "from-a-file"
+
+
+def test_secret_and_secret_file_together_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_THING", "a")
+    monkeypatch.setenv("GATEHOUSE_THING_FILE", str(tmp_path / "b"))
+    with pytest.raises(ImproperlyConfigured, match="GATEHOUSE_THING"):
+        env.env_secret("GATEHOUSE_THING")
+
+
+def test_lists_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_ALLOWED_HOSTS", "id.example.com, auth.example.com,")
+    assert env.env_list("GATEHOUSE_ALLOWED_HOSTS", []) == ["id.example.com", "auth.example.com"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("1", True), ("off", False)])
+def test_booleans_accept_only_true_or_false_words(raw, expected, monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_FLAG", raw)
+    assert env.env_bool("GATEHOUSE_FLAG", not expected) is expected
