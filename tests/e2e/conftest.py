@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -55,12 +56,20 @@ class AccessibilityError(AssertionError):
     pass
 
 
+# axe refuses to start while another run is going (the on-load audit and `shot()` can overlap),
+# so wait for the running one to finish instead.
+AXE_RUN = """async () => {
+  while (window.axe._running) { await new Promise((resolve) => setTimeout(resolve, 25)); }
+  return await window.axe.run(document, {resultTypes: ["violations"]});
+}"""
+
+
 def audit(page) -> None:
     """Run axe on the current page; raise on any serious or critical violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(Axe().axe_script)
+    results = page.evaluate(AXE_RUN)
+    blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
     if blocking:
         lines = [
             f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in blocking
