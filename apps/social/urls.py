@@ -1,2 +1,10 @@
+from django.urls import path
+
+from apps.social import api, views
+
 app_name = "identities"
-urlpatterns: list = []
+urlpatterns = [
+    path("settings/sign-in-methods/", views.sign_in_methods, name="sign-in-methods"),
+    path("settings/sign-in-methods/<int:pk>/disconnect/", views.disconnect, name="disconnect"),
+    path("api/auth/social/<str:provider>/", api.SocialTokenExchangeView.as_view(), name="token-exchange"),
+]

@@ -1,0 +1,329 @@
+"""Native apps: a provider token (or code) in, Gatehouse access and refresh tokens out.
+
+The provider token is checked with the provider, including that it was issued to *our*
+client (a token some other app obtained for the same person must not sign them in here);
+the account is found or created by the same pipeline as the browser flow; DOT issues the
+tokens, limited to the scopes the client may have.
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from allauth.account.utils import has_verified_email
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import Request as OauthlibRequest
+from oauthlib.oauth2 import BearerToken
+from social_core.backends.facebook import API_VERSION, FacebookOAuth2
+from social_core.backends.github import GithubOAuth2
+from social_core.backends.google import GoogleOAuth2
+from social_core.exceptions import (
+    AuthAssociationError,
+    AuthCanceled,
+    AuthConfigurationError,
+    AuthCredentialError,
+    AuthPolicyError,
+    AuthProviderError,
+    AuthResponseError,
+    SocialAuthBaseException,
+)
+from social_django.utils import load_strategy
+
+from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+from apps.oauth.models import Application, Consent, TokenFamily
+from apps.oauth.services import mark_consent_used, record_consent
+from apps.oauth.validators import code_hash
+from apps.social.pipeline import TOKEN_EXCHANGE
+from apps.social.providers import get_provider
+
+# RFC 8693's grant type names what this is; DOT only reads it to tell client_credentials apart.
+GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GOOGLE_TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
+GITHUB_CHECK_TOKEN_URL = "https://api.github.com/applications/{client_id}/token"
+FACEBOOK_DEBUG_TOKEN_URL = "https://graph.facebook.com/v{version}/debug_token"
+SUPPORTED = (GoogleOAuth2, GithubOAuth2, FacebookOAuth2)
+# Provider answers to a token check that mean "not a valid token", not "provider down".
+REJECTED_STATUSES = {400, 401, 403, 404, 410, 422}
+
+
+@dataclass
+class ExchangeError(Exception):
+    """An RFC 6749 section 5.2 style error: HTTP status, error code, description."""
+
+    status: int
+    error: str
+    description: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status == 401:
+            self.headers.setdefault(
+                "WWW-Authenticate", f'Bearer realm="{settings.SITE_NAME}", error="{self.error}"'
+            )
+
+    @property
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+def public_client(client_id: str) -> Application:
+    application = Application.objects.filter(client_id=client_id).first()
+    if application is None:
+        raise ExchangeError(401, "invalid_client", "No application has this client_id.")
+    if application.client_type != Application.CLIENT_PUBLIC:
+        raise ExchangeError(
+            400,
+            "unauthorized_client",
+            "Only public (native) clients may exchange provider tokens; "
+            "confidential clients use the authorization code flow.",
+        )
+    return application
+
+
+def _check_token_audience(backend, access_token: str) -> None:
+    """Ask the provider whether `access_token` is valid and was issued to our client."""
+    key, secret = backend.get_key_and_secret()
+    if isinstance(backend, GoogleOAuth2):
+        info = backend.get_json(
+            GOOGLE_TOKENINFO_URL, params={"access_token": access_token}, stage="token_validation"
+        )
+        allowed = {key, *(backend.setting("NATIVE_CLIENT_IDS") or [])}
+        issued_to_us = info.get("aud") in allowed or info.get("azp") in allowed
+    elif isinstance(backend, GithubOAuth2):
+        # 200 only for a live token of our OAuth app; 404 otherwise.
+        backend.request(
+            GITHUB_CHECK_TOKEN_URL.format(client_id=key),
+            method="POST",
+            json={"access_token": access_token},
+            auth=(key, secret),
+            headers={"Accept": "application/vnd.github+json"},
+            stage="token_validation",
+        )
+        issued_to_us = True
+    else:
+        version = backend.setting("API_VERSION", API_VERSION)
+        info = (
+            backend.get_json(
+                FACEBOOK_DEBUG_TOKEN_URL.format(version=version),
+                params={"input_token": access_token, "access_token": f"{key}|{secret}"},
+                stage="token_validation",
+            ).get("data")
+            or {}
+        )
+        issued_to_us = info.get("is_valid") is True and str(info.get("app_id")) == str(key)
+    if not issued_to_us:
+        raise AuthCredentialError(backend, code="credential_rejected", stage="token_validation")
+
+
+def _exchange_code(backend, *, code: str, redirect_uri: str, code_verifier: str) -> tuple[str, dict]:
+    """Trade the app's authorization code at the provider for its access token (our client secret)."""
+    backend.redirect_uri = redirect_uri
+    backend.data = {"code": code}
+    params = backend.auth_complete_params()
+    if code_verifier:
+        params["code_verifier"] = code_verifier
+    where = "params" if backend.ACCESS_TOKEN_METHOD == "GET" else "data"
+    response = backend.request_access_token(
+        backend.access_token_url(),
+        method=backend.ACCESS_TOKEN_METHOD,
+        headers=backend.auth_headers(),
+        auth=backend.auth_complete_credentials(),
+        **{where: params},
+    )
+    return backend.get_access_token(response), response
+
+
+def _as_exchange_error(error: SocialAuthBaseException, title: str) -> ExchangeError:
+    rejected = ExchangeError(401, "invalid_grant", f"{title} did not accept this token or code.")
+    if isinstance(error, AuthCredentialError | AuthCanceled):
+        return rejected
+    if isinstance(error, AuthProviderError):
+        if error.status_code in REJECTED_STATUSES:
+            return rejected
+        return ExchangeError(503, "temporarily_unavailable", f"{title} is not responding; try again later.")
+    if isinstance(error, AuthConfigurationError):
+        if error.provider_code:  # the provider refused the request (bad redirect_uri, ...)
+            return rejected
+        return ExchangeError(503, "temporarily_unavailable", f"Sign-in with {title} is misconfigured here.")
+    if isinstance(error, AuthAssociationError) and error.code == "email_in_use":
+        return ExchangeError(
+            400,
+            "account_exists",
+            f"An account with this e-mail address exists: sign in to it in the browser, "
+            f"then connect {title} there.",
+        )
+    if isinstance(error, AuthPolicyError):
+        return ExchangeError(
+            403, "access_denied", f"Signing in with {title} is not allowed for this account."
+        )
+    if isinstance(error, AuthResponseError) and error.claim in ("email", "email_verified"):
+        return ExchangeError(400, "invalid_grant", f"{title} did not share a verified e-mail address.")
+    return ExchangeError(401, "invalid_grant", f"Signing in with {title} did not work.")
+
+
+def _sign_in(
+    request: HttpRequest,
+    *,
+    provider: str,
+    access_token: str,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str,
+):
+    known = get_provider(provider)
+    if known is None:
+        raise ExchangeError(404, "unsupported_provider", f"Sign-in with {provider!r} is not available here.")
+    backend = load_strategy(request).get_backend(provider, redirect_uri=None)
+    if not isinstance(backend, SUPPORTED):
+        raise ExchangeError(
+            400,
+            "unsupported_provider",
+            f"{known.title} tokens cannot be exchanged; use the authorization code flow.",
+        )
+    try:
+        response: dict[str, Any] = {}
+        if code and redirect_uri:
+            access_token, response = _exchange_code(
+                backend, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+            )
+        else:
+            _check_token_audience(backend, access_token)
+        user = backend.do_auth(access_token, response=response, **{TOKEN_EXCHANGE: True})
+    except SocialAuthBaseException as error:
+        raise _as_exchange_error(error, known.title) from error
+    if not isinstance(user, User):
+        raise ExchangeError(401, "invalid_grant", f"Signing in with {known.title} did not work.")
+    return user
+
+
+def _check_login_allowed(user: User) -> None:
+    """What allauth's login stages would ask for, a native exchange cannot: refuse instead."""
+    if not user.is_active:
+        raise ExchangeError(403, "access_denied", "This account is disabled.")
+    if is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]):
+        raise ExchangeError(
+            403,
+            "interaction_required",
+            "This account uses two-factor authentication: "
+            "sign in through the browser (authorization code flow).",
+        )
+    if not has_verified_email(user):
+        raise ExchangeError(
+            403,
+            "interaction_required",
+            "Confirm the account's e-mail address first: sign in through the browser once.",
+        )
+
+
+def granted_scopes(application: Application, requested: str) -> list[str]:
+    """The requested scopes (or the defaults) that DOT's scopes backend allows this client."""
+    scopes = get_scopes_backend()
+    available = scopes.get_available_scopes(application=application)
+    wanted = set(requested.split()) if requested else set(scopes.get_default_scopes(application=application))
+    granted = [name for name in available if name in wanted]
+    if not granted:
+        raise ExchangeError(400, "invalid_scope", "None of the requested scopes is allowed for this client.")
+    return granted
+
+
+def _start_token_family(*, user: User, application: Application) -> TokenFamily:
+    """Like a spent authorization code: the refresh tokens of this sign-in end together, at the
+    family's absolute expiry, however often they rotate (apps.oauth.validators)."""
+    now = timezone.now()
+    return TokenFamily.objects.create(
+        application=application,
+        user=user,
+        code_hash=code_hash(f"token-exchange:{secrets.token_urlsafe(32)}"),
+        family=uuid.uuid4(),
+        auth_time=now,
+        expires=now + timedelta(seconds=settings.GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS),
+    )
+
+
+def issue_tokens(*, request: HttpRequest, user: User, application: Application, scopes: list[str]) -> dict:
+    """Access and refresh token through DOT's validator, as its token endpoint would save them."""
+    validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
+    server_kwargs = oauth2_settings.server_kwargs
+    bearer = BearerToken(
+        validator,
+        token_generator=server_kwargs["token_generator"],
+        expires_in=server_kwargs["token_expires_in"],
+        refresh_token_generator=server_kwargs["refresh_token_generator"],
+    )
+    # The headers DOT would pass from request.META; the validator's audit reads these two.
+    headers = {name: request.META.get(name, "") for name in ("REMOTE_ADDR", "HTTP_USER_AGENT")}
+    oauth_request = OauthlibRequest(request.build_absolute_uri(), http_method="POST", headers=headers)
+    oauth_request.client = application
+    oauth_request.client_id = application.client_id
+    oauth_request.user = user
+    oauth_request.scopes = scopes
+    oauth_request.grant_type = GRANT_TYPE
+    with transaction.atomic():
+        # Read by GatehouseValidator._create_refresh_token, as after a spent authorization code.
+        oauth_request._gatehouse_family = _start_token_family(user=user, application=application)
+        token = bearer.create_token(oauth_request, refresh_token=True)
+        validator.save_bearer_token(token, oauth_request)
+    return dict(token)
+
+
+def _remember_consent(
+    *, request: HttpRequest, user: User, application: Application, scopes: list[str]
+) -> None:
+    """So the app and its tokens show up (and can be revoked) under Connected apps."""
+    consent = Consent.objects.filter(user=user, application=application).first()
+    if consent is not None and consent.covers(scopes):
+        mark_consent_used(consent=consent)
+    else:
+        record_consent(
+            user=user,
+            application=application,
+            scopes=scopes,
+            remember=Consent.Remember.FOREVER,
+            request=request,
+        )
+
+
+def exchange(
+    request: HttpRequest,
+    *,
+    provider: str,
+    application: Application,
+    access_token: str = "",
+    code: str = "",
+    redirect_uri: str = "",
+    code_verifier: str = "",
+    scope: str = "",
+) -> dict:
+    """Gatehouse tokens for the person behind a provider token; raises ExchangeError."""
+    scopes = granted_scopes(application, scope)
+    user = _sign_in(
+        request,
+        provider=provider,
+        access_token=access_token,
+        code=code,
+        redirect_uri=redirect_uri,
+        code_verifier=code_verifier,
+    )
+    _check_login_allowed(user)
+    tokens = issue_tokens(request=request, user=user, application=application, scopes=scopes)
+    _remember_consent(request=request, user=user, application=application, scopes=scopes)
+    record(
+        AuditEvent.Kind.SOCIAL_SIGNED_IN,
+        user=user,
+        request=request,
+        provider=provider,
+        client_id=application.client_id,
+        via="token_exchange",
+    )
+    return tokens

@@ -1,0 +1,168 @@
+"""Gatehouse's steps in the social-auth pipeline (SOCIAL_AUTH_PIPELINE in settings).
+
+The pipeline finds or creates the account; allauth signs it in. Handing the user to allauth's
+login flow (instead of letting social-auth call `login()`) runs allauth's login stages, so a
+social sign-in asks for the second factor and for a confirmed e-mail address exactly like a
+password sign-in does.
+"""
+
+from typing import Any
+
+from allauth.account.internal.flows.login import record_authentication
+from allauth.account.models import EmailAddress
+from allauth.account.signals import user_signed_up
+from allauth.account.utils import perform_login
+from django.contrib import messages
+from django.db.models import Q
+from social_core.backends.facebook import FacebookOAuth2
+from social_core.backends.github import GithubOAuth2
+from social_core.backends.google import BaseGoogleAuth
+from social_core.backends.open_id_connect import OpenIdConnectAuth
+from social_core.exceptions import AuthAssociationError, AuthResponseError
+
+from apps.accounts.models import Profile, User
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+from apps.social.providers import provider_title
+from apps.social.services import import_avatar
+
+# Passed by the native token exchange (apps.social.native): no browser session to sign in.
+TOKEN_EXCHANGE = "token_exchange"
+
+
+def _claims_verify(email: str, *sources: dict[str, Any] | None) -> bool:
+    """OIDC Core 5.1: `email_verified` is about the `email` of the same claim set."""
+    for claims in sources:
+        if claims and claims.get("email"):
+            same = str(claims["email"]).strip().lower() == email.lower()
+            return same and claims.get("email_verified") in (True, "true")
+    return False
+
+
+def provider_verified_email(backend, email: str, response: dict[str, Any]) -> bool:
+    """Whether the provider asserts that the person controls `email`."""
+    if isinstance(backend, BaseGoogleAuth | OpenIdConnectAuth):
+        return _claims_verify(email, response, getattr(backend, "id_token", None))
+    if isinstance(backend, GithubOAuth2):
+        # Only GitHub's /user/emails says whether an address is verified (scope user:email).
+        return any(
+            isinstance(entry, dict)
+            and str(entry.get("email", "")).lower() == email.lower()
+            and entry.get("primary") is True
+            and entry.get("verified") is True
+            for entry in response.get("emails") or []
+        )
+    # Facebook (and anything else) makes no such promise.
+    return False
+
+
+def _accounts_using(email: str) -> list[User]:
+    owner_ids = EmailAddress.objects.filter(email__iexact=email).values("user_id")
+    return list(User.objects.filter(Q(pk__in=owner_ids) | Q(email__iexact=email)).distinct())
+
+
+def match_verified_email(backend, details, response, user=None, *args, **kwargs):
+    """Find the existing account for a first-time provider account, only on a verified address.
+
+    Without proof from the provider, an address that an account already uses is a dead end:
+    the person signs in to that account first and connects the provider there.
+    """
+    email = (details.get("email") or "").strip()
+    verified = bool(email) and provider_verified_email(backend, email, response)
+    if user is not None:
+        return {"provider_email_verified": verified}
+    if not email:
+        raise AuthResponseError(backend, code="profile_email_missing", claim="email", stage="pipeline")
+    owners = _accounts_using(email)
+    if not owners:
+        return {"provider_email_verified": verified}
+    if verified and len(owners) == 1:
+        # The local address must be confirmed too: an unconfirmed one may be a squatter's.
+        owner = owners[0]
+        if EmailAddress.objects.filter(user=owner, email__iexact=email, verified=True).exists():
+            return {"user": owner, "is_new": False, "provider_email_verified": True}
+    raise AuthAssociationError(backend, code="email_in_use", stage="pipeline")
+
+
+def username_from_email(details, user=None, *args, **kwargs):
+    """Base a new account's username on the e-mail address when the provider has none to offer."""
+    if user is None and not details.get("username") and details.get("email"):
+        return {"details": {**details, "username": details["email"].split("@", 1)[0]}}
+    return None
+
+
+def _avatar_url(backend, response: dict[str, Any]) -> str:
+    if isinstance(backend, GithubOAuth2):
+        return response.get("avatar_url") or ""
+    if isinstance(backend, FacebookOAuth2):
+        picture = (response.get("picture") or {}).get("data") or {}
+        return "" if picture.get("is_silhouette") else picture.get("url") or ""
+    picture = response.get("picture") or (getattr(backend, "id_token", None) or {}).get("picture")
+    return picture if isinstance(picture, str) else ""
+
+
+def set_up_new_user(
+    strategy, backend, details, response, user=None, is_new=False, provider_email_verified=False, **kwargs
+):
+    """Give a new account its e-mail address (verified only on the provider's word), name and picture."""
+    if not is_new or user is None:
+        return
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=provider_email_verified)
+    profile = Profile.objects.for_user(user)
+    profile.display_name = (details.get("fullname") or "").strip()[:100]
+    profile.save(update_fields=["display_name", "updated"])
+    import_avatar(profile=profile, url=_avatar_url(backend, response))
+    # allauth's signal, so the audit trail (and anyone else listening) sees the sign-up.
+    user_signed_up.send(sender=User, request=strategy.request, user=user, social_provider=backend.name)
+
+
+def remember_account(backend, details, social=None, provider_email_verified=False, *args, **kwargs):
+    """Keep what the Sign-in methods page shows about the provider account; never its tokens."""
+    if social is None:
+        return
+    name = details.get("fullname") or details.get("username") or ""
+    social.set_extra_data(
+        {
+            "account_name": str(name)[:200],
+            "account_email": details.get("email") or "",
+            "email_verified": provider_email_verified,
+        }
+    )
+
+
+def record_link(strategy, backend, user=None, new_association=False, *args, **kwargs):
+    if user is None or not new_association:
+        return
+    request = strategy.request
+    record(AuditEvent.Kind.IDENTITY_LINKED, user=user, request=request, provider=backend.name)
+    if not kwargs.get(TOKEN_EXCHANGE) and request.user.is_authenticated:
+        messages.success(
+            request, f"{provider_title(backend.name)} is connected. You can now sign in with it."
+        )
+
+
+def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False, *args, **kwargs):
+    """Last step: allauth signs the user in, running its stages (MFA, e-mail verification).
+
+    Returning allauth's response ends the pipeline, so social-auth never logs anyone in itself.
+    Connecting a provider to the signed-in user, and the native token exchange, continue instead.
+    """
+    request = strategy.request
+    if user is None or kwargs.get(TOKEN_EXCHANGE) or request.user.is_authenticated:
+        return None
+    record_authentication(request, user, method="socialaccount", provider=backend.name, uid=uid)
+    return perform_login(
+        request,
+        user,
+        redirect_url=strategy.session_pop("next") or None,
+        signup=is_new,
+        signal_kwargs={"social_provider": backend.name},
+    )
+
+
+def record_unlink(strategy, entries, user=None, *args, **kwargs):
+    """Disconnect pipeline: social-auth's own disconnect URL is audited like ours."""
+    for entry in entries:
+        record(
+            AuditEvent.Kind.IDENTITY_UNLINKED, user=user, request=strategy.request, provider=entry.provider
+        )

@@ -1,0 +1,37 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from social_django.models import UserSocialAuth
+
+from apps.core.http import HtmxHttpRequest
+from apps.social import services
+from apps.social.providers import enabled_providers, provider_title
+
+
+@login_required
+@require_GET
+def sign_in_methods(request: HtmxHttpRequest) -> HttpResponse:
+    identities = services.list_identities(user=request.user)
+    linked = {identity.provider for identity in identities}
+    context = {
+        "identities": identities,
+        "connectable": [p for p in enabled_providers() if p.name not in linked],
+        "has_password": request.user.has_usable_password(),
+    }
+    return render(request, "social/sign_in_methods.html", context)
+
+
+@login_required
+@require_POST
+def disconnect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    identity = get_object_or_404(UserSocialAuth, pk=pk, user=request.user)
+    try:
+        services.disconnect_identity(user=request.user, identity=identity, request=request)
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"{provider_title(identity.provider)} is disconnected.")
+    return redirect("identities:sign-in-methods")
