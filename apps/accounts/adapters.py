@@ -1,9 +1,13 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.urls import reverse
 
+from apps.accounts.devices import describe_user_agent
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 
@@ -16,3 +20,25 @@ class AccountAdapter(DefaultAccountAdapter):
         user = get_user_model().objects.filter(email__iexact=email).first() if email else None
         # The attempted address is not stored: it may be a typo of someone else's address.
         record(AuditEvent.Kind.SIGN_IN_FAILED, user=user, request=request)
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        # Back to the page the user started from, where the new "last changed" date shows.
+        return reverse("accounts:security")
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    """Every session ended from a settings page (ours or allauth's) is in the security log."""
+
+    def end_sessions(self, sessions) -> None:
+        request = context.request
+        users = {}  # sessions ended together are one user's: load them once
+        for session in sessions:
+            if session.user_id not in users:
+                users[session.user_id] = session.user
+            session.end()
+            record(
+                AuditEvent.Kind.SESSION_ENDED,
+                user=users[session.user_id],
+                request=request,
+                device=describe_user_agent(session.user_agent),
+            )

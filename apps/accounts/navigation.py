@@ -1,0 +1,22 @@
+from django.urls import NoReverseMatch, reverse
+
+# The account-settings pages, in the order of the side navigation (Google's and GitHub's shape).
+SETTINGS_PAGES = [
+    ("accounts:profile", "Profile"),
+    ("accounts:security", "Security"),
+    ("identities:sign-in-methods", "Sign-in methods"),
+    ("oauth:connected-apps", "Connected apps"),
+    ("apikeys:key-list", "API keys"),
+    ("audit:security-log", "Security log"),
+]
+
+
+def settings_nav(current: str) -> list[dict]:
+    """Links for the settings side navigation; pages whose app is not installed are left out."""
+    links = []
+    for name, label in SETTINGS_PAGES:
+        try:
+            links.append({"url": reverse(name), "label": label, "current": name == current})
+        except NoReverseMatch:
+            continue
+    return links

@@ -1,0 +1,296 @@
+"""Account services shared by the settings pages and the REST API (one service, two callers)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.forms import modelform_factory
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+
+from apps.accounts.devices import describe_location, describe_user_agent
+from apps.accounts.forms import ProfileForm
+from apps.accounts.models import Profile, User
+from apps.audit.models import AuditEvent
+from apps.audit.services import client_ip, record
+
+
+def profile_form(
+    *, user: User, data: dict | None = None, files: dict | None = None, partial: bool = False
+) -> ProfileForm:
+    """The ProfileForm for `user`; with `partial`, only the fields present in `data`/`files`."""
+    profile = Profile.objects.for_user(user)
+    data = dict(data.items()) if data is not None else None
+    form_class = ProfileForm
+    # API callers remove the picture with {"avatar": null}; the form reads the clear checkbox.
+    if data is not None and "avatar" in data and "avatar" not in (files or {}) and not data.pop("avatar"):
+        data["avatar-clear"] = "on"
+    if partial and data is not None:
+        present = set(data) | set(files or {}) | ({"avatar"} if "avatar-clear" in data else set())
+        fields = [name for name in ProfileForm.Meta.fields if name in present]
+        form_class = modelform_factory(Profile, form=ProfileForm, fields=fields)
+    return form_class(data, files, instance=profile)
+
+
+def save_profile(*, form: ProfileForm, request: HttpRequest | None = None) -> Profile:
+    """Save a valid ProfileForm, remove a replaced picture from storage, record the change."""
+    profile: Profile = form.instance
+    # The form has already put the new file on the instance; the old one is in its initial data.
+    initial = form.initial.get("avatar")
+    old_avatar = (getattr(initial, "name", initial) or "") if "avatar" in form.changed_data else ""
+    storage = profile.avatar.storage
+    with transaction.atomic():
+        profile = form.save()
+        if form.changed_data:
+            # Field names only: the values are the user's and the audit trail outlives them.
+            fields = form.changed_data
+            record(AuditEvent.Kind.PROFILE_UPDATED, user=profile.user, request=request, fields=fields)
+        if old_avatar and old_avatar != profile.avatar.name:
+            transaction.on_commit(lambda: storage.delete(old_avatar))
+    return profile
+
+
+def update_profile(
+    *,
+    user: User,
+    data: dict[str, Any],
+    files: dict | None = None,
+    partial: bool = False,
+    request: HttpRequest | None = None,
+) -> Profile:
+    """Validate and save profile fields; raise ValidationError (error_dict per field) on bad input.
+
+    `data` holds display_name, bio and website; `files` may hold an uploaded `avatar`, and
+    `data["avatar"] = None` removes the picture. With `partial`, absent fields keep their values.
+    """
+    form = profile_form(user=user, data=data, files=files, partial=partial)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    return save_profile(form=form, request=request)
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+def _live_session_keys(user: User, keys: list[str]) -> set[str]:
+    """Which of `keys` are unexpired sessions still signed in as `user` (one query for DB sessions)."""
+    if not settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+        live = {s.session_key for s in UserSession.objects.purge_and_list(user)}
+        return live & set(keys)
+    hashes = {user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()}
+    live = set()
+    for session in Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()):
+        data = session.get_decoded()
+        if data.get(SESSION_KEY) == str(user.pk) and any(
+            constant_time_compare(data.get(HASH_SESSION_KEY, ""), h) for h in hashes
+        ):
+            live.add(session.session_key)
+    return live
+
+
+def list_sessions(*, user: User) -> list[UserSession]:
+    """The user's signed-in sessions, most recently active first; forgets the ones that ended."""
+    sessions = list(UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk"))
+    live = _live_session_keys(user, [s.session_key for s in sessions])
+    ended = [s.pk for s in sessions if s.session_key not in live]
+    if ended:
+        UserSession.objects.filter(pk__in=ended).delete()
+    return [s for s in sessions if s.session_key in live]
+
+
+def end_sessions(*, user: User, sessions: list[UserSession]) -> int:
+    """Sign out `sessions` of `user` (allauth's adapter ends them and the audit records each)."""
+    sessions = [s for s in sessions if s.user_id == user.pk]
+    get_usersessions_adapter().end_sessions(sessions)
+    return len(sessions)
+
+
+# --- New-device sign-ins -------------------------------------------------------------------
+
+DEVICE_COOKIE = "gatehouse_device"
+DEVICE_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+_MAX_TAGS = 10
+
+
+def _device_tag(user: User) -> str:
+    return salted_hmac("gatehouse.known-device", str(user.pk), algorithm="sha256").hexdigest()[:20]
+
+
+def known_device_tags(request: HttpRequest) -> list[str]:
+    return [tag for tag in request.COOKIES.get(DEVICE_COOKIE, "").split(".") if tag][:_MAX_TAGS]
+
+
+def notice_sign_in(*, user: User, request: HttpRequest, response: HttpResponse) -> bool:
+    """E-mail `user` when they sign in from a browser that has not signed in as them before.
+
+    A browser is recognised by a long-lived cookie holding a keyed hash per account that signed
+    in there (nothing stored server-side, nothing readable in the cookie). The very first
+    sign-in of an account is not news. Returns whether an e-mail was sent.
+    """
+    tag = _device_tag(user)
+    tags = known_device_tags(request)
+    is_new = tag not in tags
+    signed_in_before = AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.SIGNED_IN)[:2].count() > 1
+    if is_new and signed_in_before:
+        agent = request.META.get("HTTP_USER_AGENT", "")
+        ip = client_ip(request)
+        get_account_adapter(request).send_notification_mail(
+            "account/email/new_sign_in",
+            user,
+            {
+                "device": describe_user_agent(agent),
+                "location": describe_location(ip),
+                "security_url": request.build_absolute_uri(reverse("accounts:security")),
+            },
+        )
+    tags = [tag, *(t for t in tags if t != tag)][:_MAX_TAGS]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        ".".join(tags),
+        max_age=DEVICE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return is_new and signed_in_before
+
+
+# --- Account deletion ----------------------------------------------------------------------
+
+# Keys that would name the person in an audit record that outlives them.
+_PERSONAL_KEYS = {
+    *("email", "emails", "name", "display_name", "first_name", "last_name", "full_name", "username"),
+    *("ip", "user_agent", "website", "bio"),
+}
+
+
+def _optional_model(label: str, name: str):
+    """A model of an app that accounts may not import (STYLE.md import direction); None if absent."""
+    try:
+        return django_apps.get_model(label, name)
+    except LookupError:
+        return None
+
+
+@dataclass
+class DeletionImpact:
+    """What deleting an account takes away, shown before the user confirms."""
+
+    applications: list = field(default_factory=list)  # the user's OAuth apps, each with `.affected_users`
+    affected_users: int = 0  # distinct other people holding a consent or token for those apps
+    consents: int = 0
+    api_keys: int = 0
+    tokens: int = 0
+
+
+def _app_holders(applications) -> dict[int, set[int]]:
+    """{application id: ids of users holding a consent or a live token for it}."""
+    holders: dict[int, set[int]] = {app.pk: set() for app in applications}
+    if not holders:
+        return holders
+    sources = [
+        get_access_token_model().objects.filter(application__in=holders, user__isnull=False),
+        get_refresh_token_model().objects.filter(
+            application__in=holders, revoked__isnull=True, user__isnull=False
+        ),
+    ]
+    if Consent := _optional_model("oauth", "Consent"):
+        sources.append(Consent.objects.filter(application__in=holders))
+    for queryset in sources:
+        for app_id, user_id in queryset.values_list("application_id", "user_id").distinct():
+            holders[app_id].add(user_id)
+    return holders
+
+
+def deletion_impact(*, user: User) -> DeletionImpact:
+    """Count what `delete_account` will remove, in a fixed number of queries."""
+    applications = list(get_application_model().objects.filter(user=user).order_by("name"))
+    holders = _app_holders(applications)
+    for app in applications:
+        app.affected_users = len(holders[app.pk] - {user.pk})
+    Consent, APIKey = _optional_model("oauth", "Consent"), _optional_model("apikeys", "APIKey")
+    return DeletionImpact(
+        applications=applications,
+        affected_users=len(set().union(*holders.values()) - {user.pk}),
+        consents=Consent.objects.filter(user=user).count() if Consent else 0,
+        api_keys=APIKey.objects.filter(user=user).count() if APIKey else 0,
+        tokens=get_access_token_model().objects.filter(user=user).count(),
+    )
+
+
+def _revoke_tokens(condition: Q) -> int:
+    """Revoke through DOT every refresh, access and ID token and grant matching `condition`."""
+    revoked = 0
+    for refresh_token in get_refresh_token_model().objects.filter(condition, revoked__isnull=True).iterator():
+        refresh_token.revoke()  # also revokes its access token
+        revoked += 1
+    for access_token in get_access_token_model().objects.filter(condition).iterator():
+        access_token.revoke()
+        revoked += 1
+    for id_token in get_id_token_model().objects.filter(condition).iterator():
+        id_token.revoke()
+    # Grants (authorization codes) have no revoke(): deleting one is how DOT consumes it.
+    get_grant_model().objects.filter(condition).delete()
+    return revoked
+
+
+def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
+    """Delete `user` and everything that lets anyone act as them; keep an anonymised audit record.
+
+    Tokens are revoked through DOT first (the user's own, and every token issued to the user's
+    OAuth apps), then the user row goes and takes consents, API keys, apps, e-mail addresses,
+    authenticators, sessions and linked identities with it (all CASCADE to the user).
+    """
+    impact = deletion_impact(user=user)
+    with transaction.atomic():
+        tokens = _revoke_tokens(Q(user=user) | Q(application__user=user))
+        if Consent := _optional_model("oauth", "Consent"):
+            Consent.objects.filter(user=user).delete()
+        if APIKey := _optional_model("apikeys", "APIKey"):
+            APIKey.objects.filter(user=user).delete()
+        get_application_model().objects.filter(user=user).delete()
+        for session in UserSession.objects.filter(user=user):
+            session.end()  # the session store entry and allauth's record of it
+        avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()
+        # The trail outlives the person: keep what happened and when, not who or from where.
+        for event in AuditEvent.objects.filter(user=user).only("pk", "data").iterator():
+            data = {k: v for k, v in event.data.items() if k not in _PERSONAL_KEYS}
+            if data != event.data:
+                AuditEvent.objects.filter(pk=event.pk).update(data=data)
+        AuditEvent.objects.filter(user=user).update(ip_address=None, user_agent="")
+        record(
+            AuditEvent.Kind.ACCOUNT_DELETED,
+            user=user,
+            applications_deleted=len(impact.applications),
+            affected_users=impact.affected_users,
+            tokens_revoked=tokens,
+            consents_deleted=impact.consents,
+            api_keys_deleted=impact.api_keys,
+        )
+        user.delete()
+        if avatar:
+            storage = Profile._meta.get_field("avatar").storage
+            transaction.on_commit(lambda: storage.delete(avatar))
+    if request is not None:
+        # The session is gone already; no logout signal, which would audit a user that no longer exists.
+        request.session.flush()
+        request.user = AnonymousUser()

@@ -1,0 +1,97 @@
+"""The security log: the user's own audit events, newest first, paginated, filterable."""
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+
+pytestmark = pytest.mark.django_db
+URL = reverse("audit:security-log")
+Kind = AuditEvent.Kind
+
+
+def test_log_shows_the_users_events(auth_client, user, rf):
+    request = rf.get(
+        "/", REMOTE_ADDR="10.0.0.8", HTTP_USER_AGENT="Mozilla/5.0 (Macintosh; Mac OS X 14_0) Safari/605.1.15"
+    )
+    record(Kind.SIGN_IN_FAILED, user=user, request=request)
+    record(Kind.MFA_ENABLED, user=user, type="totp")
+    record(Kind.KEY_CREATED, user=user, name="deploy script")
+    response = auth_client.get(URL)
+    assertContains(response, "<h1>Security log</h1>", html=True)
+    assertContains(response, "Failed sign-in")
+    assertContains(response, "Safari on macOS")
+    assertContains(response, "Local network")
+    assertContains(response, "Authenticator app")
+    assertContains(response, "“deploy script”")
+
+
+def test_log_shows_only_the_users_own_events(auth_client, other_user):
+    record(Kind.PASSWORD_CHANGED, user=other_user)
+    record(Kind.KEY_REVOKED, user=other_user, name="grace's secret key")
+    response = auth_client.get(URL)
+    assertNotContains(response, "Password changed")
+    assertNotContains(response, "grace")
+
+
+def test_newest_event_comes_first(auth_client, user):
+    record(Kind.PASSWORD_CHANGED, user=user)
+    record(Kind.EMAIL_ADDED, user=user)
+    rows = auth_client.get(URL).context["rows"]
+    assert [row["event"].kind for row in rows[:2]] == [Kind.EMAIL_ADDED, Kind.PASSWORD_CHANGED]
+
+
+def test_log_is_paginated(auth_client, user):
+    for _ in range(30):
+        record(Kind.TOKEN_ISSUED, user=user, application="Photo Printer")
+    first = auth_client.get(URL)
+    assertContains(first, "Page 1 of 2")
+    assert len(first.context["rows"]) == 25
+    second = auth_client.get(URL, {"page": 2})
+    assert len(second.context["rows"]) == 31 - 25  # plus the sign-in of auth_client
+
+
+def test_filter_shows_one_group_and_keeps_it_across_pages(auth_client, user):
+    for _ in range(30):
+        record(Kind.TOKEN_ISSUED, user=user)
+    record(Kind.PASSWORD_CHANGED, user=user)
+    response = auth_client.get(URL, {"show": "account"})
+    assert [row["event"].kind for row in response.context["rows"]] == [Kind.PASSWORD_CHANGED]
+    paged = auth_client.get(URL, {"show": "apps"})
+    assertContains(paged, "?show=apps&amp;page=2")
+
+
+def test_unknown_filter_shows_everything(auth_client, user):
+    record(Kind.PASSWORD_CHANGED, user=user)
+    assertContains(auth_client.get(URL, {"show": "nonsense"}), "Password changed")
+
+
+def test_htmx_request_gets_only_the_list(auth_client, user):
+    record(Kind.PASSWORD_CHANGED, user=user)
+    response = auth_client.get(URL, {"show": "account"}, HTTP_HX_REQUEST="true")
+    assertNotContains(response, "<html")
+    assertContains(response, 'id="event-list"')
+    assert response["Vary"].count("HX-Request") == 1
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_log_queries_do_not_grow_with_events(auth_client, user, count, django_assert_max_num_queries):
+    for _ in range(count):
+        record(Kind.SIGNED_IN, user=user)
+    auth_client.get(URL)
+    with django_assert_max_num_queries(10):
+        auth_client.get(URL)
+
+
+def test_anonymous_user_is_sent_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_security_page_shows_recent_activity_and_links_to_the_log(auth_client, user):
+    record(Kind.MFA_ENABLED, user=user, type="totp")
+    response = auth_client.get(reverse("accounts:security"))
+    assertContains(response, "Two-factor authentication added")
+    assertContains(response, f'href="{URL}"')
