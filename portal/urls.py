@@ -5,8 +5,12 @@ from django.views.static import serve
 from oauth2_provider import urls as dot_urls
 
 # DOT's protocol endpoints only: its application-management pages and dynamic client
-# registration are replaced by the developer console.
-dot_patterns = (dot_urls.base_urlpatterns + dot_urls.oidc_urlpatterns, "oauth2_provider")
+# registration are replaced by the developer console. The RFC 8414 route under o/ names the
+# issuer DOT puts in the RFC 9207 `iss` parameter, so it equals the OIDC issuer.
+dot_patterns = (
+    dot_urls.base_urlpatterns + dot_urls.oidc_urlpatterns + dot_urls.metadata_urlpatterns[:1],
+    "oauth2_provider",
+)
 
 urlpatterns = [
     path("", include("apps.core.urls")),

@@ -1,9 +1,11 @@
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
 
 from apps.oauth.scopes import ALL_SCOPES
 
@@ -46,6 +48,28 @@ class Application(AbstractApplication):
 
     def allows_grant_type(self, *grant_types: str) -> bool:
         return bool(self.enabled_grant_types & set(grant_types))
+
+    def get_allowed_schemes(self) -> list[str]:
+        """DOT's schemes (https), plus those RFC 8252 gives native apps for URIs they registered.
+
+        Loopback `http://127.0.0.1` / `http://[::1]` (§7.3) for any client; a private-use scheme
+        named as a reverse domain (§7.1) for public clients only. The developer console's
+        validators refuse every other http or custom-scheme URI before DOT's clean() asks this.
+        """
+        schemes = list(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
+        for uri in (self.redirect_uris + " " + self.post_logout_redirect_uris).split():
+            try:
+                parts = urlsplit(uri)
+                scheme, host = parts.scheme.lower(), parts.hostname
+            except ValueError:
+                continue
+            if scheme in schemes:
+                continue
+            loopback = scheme == "http" and host in ("127.0.0.1", "::1")
+            private_use = self.client_type == self.CLIENT_PUBLIC and "." in scheme and not host
+            if loopback or private_use:
+                schemes.append(scheme)
+        return schemes
 
 
 class ClientSecret(models.Model):
@@ -108,3 +132,32 @@ class Consent(models.Model):
     @staticmethod
     def expiry_for(remember: str):
         return timezone.now() + timedelta(days=30) if remember == Consent.Remember.DAYS_30 else None
+
+
+class TokenFamily(models.Model):
+    """One authorization (a code or an approved device) and the refresh-token family it started.
+
+    It remembers when the user really signed in (`auth_time` of every ID token from it), ends
+    the family at `expires` however often its refresh token rotates, and keeps the hash of the
+    spent code so a replay can find and revoke what the code produced (RFC 6749 section 4.1.2).
+    """
+
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="token_families"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_families"
+    )
+    # SHA-256 of the authorization code or device code; never the code itself.
+    code_hash = models.CharField(max_length=64, unique=True)
+    # DOT's RefreshToken.token_family, set when the code is exchanged (so: spent).
+    family = models.UUIDField(null=True, blank=True, unique=True)
+    auth_time = models.DateTimeField()
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True, help_text="No refresh after this, however rotated.")
+
+    class Meta:
+        verbose_name_plural = "token families"
+
+    def __str__(self) -> str:
+        return f"Token family {self.family or '(unspent)'}"

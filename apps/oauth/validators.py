@@ -1,22 +1,170 @@
-"""Gatehouse's OAuth2Validator: DOT's, plus where our model and policy differ."""
+"""Gatehouse's OAuth2Validator: DOT's, plus where our model and policy differ.
 
+Each override is one of oauthlib's or DOT's documented validator hooks. State that a hook
+leaves for a later one goes into the oauthlib request's own attributes (`_gatehouse_*`),
+read back with `_stash`, never with `getattr`: oauthlib exposes every request parameter as
+an attribute, so a client could otherwise smuggle a value in under the same name.
+"""
+
+import hashlib
+import json
+import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from urllib.parse import urljoin, urlsplit
+
+from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_device_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
+from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from apps.accounts.models import Profile
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+from apps.oauth.models import Application, TokenFamily
+from apps.oauth.secrets import check_client_secret
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+IDToken = get_id_token_model()
+DeviceGrant = get_device_grant_model()
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# Scopes about a person: meaningless (and unanswerable at userinfo) for a client acting as itself.
+IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
+# RFC 8252 section 7.3: a loopback redirect URI may come back on any port.
+_LOOPBACK_PORT = re.compile(r"^(http://(?:127\.0\.0\.1|\[::1\]))(?::\d+)?(?=[/?]|$)")
+
+# Epoch seconds of the session's last sign-in, kept by the consent screen on every login.
+SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"
+# The oauthlib request whose client is authenticating, for `_check_secret` (see there).
+_authenticating = ContextVar("gatehouse_authenticating_request", default=None)
 
 
-def _profile(request) -> Profile:
-    return Profile.objects.for_user(request.user)
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def session_auth_time(request: HttpRequest) -> datetime | None:
+    """When the signed-in user of this browser session last really authenticated.
+
+    The session knows: allauth records every password, passkey, MFA and re-authentication
+    step, and the consent screen notes each login of any kind (apps.oauth.consent). Failing
+    those, allauth.usersessions knows when the session began. `last_login` comes last: it
+    moves whenever the user signs in on *another* device, so it would claim a fresher
+    sign-in than this session had (OIDC Core 2, auth_time).
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    stamps = [r.get("at") for r in get_authentication_records(request, user)]
+    stamps = [s for s in [*stamps, request.session.get(SESSION_AUTH_TIME_KEY)] if isinstance(s, int | float)]
+    if stamps:
+        return datetime.fromtimestamp(max(stamps), tz=UTC)
+    started = None
+    if request.session.session_key:
+        started = (
+            UserSession.objects.filter(session_key=request.session.session_key, user_id=user.pk)
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    return started or user.last_login
+
+
+def _stash(request, name: str):
+    """An attribute a validator hook set on the oauthlib request (never a request parameter)."""
+    return vars(request).get(name)
+
+
+def _audit_request(request) -> SimpleNamespace:
+    """What `record()` reads from a Django request, taken from the oauthlib request's headers."""
+    headers = request.headers or {}
+    return SimpleNamespace(
+        META={
+            "REMOTE_ADDR": headers.get("REMOTE_ADDR", ""),
+            "HTTP_USER_AGENT": headers.get("HTTP_USER_AGENT", ""),
+        }
+    )
+
+
+def _signing_client(application):
+    """Gatehouse signs every ID token with its RSA key, whatever the app row says (HS256 would
+    need the plain client secret, which we never keep)."""
+    if application is not None and application.algorithm != Application.RS256_ALGORITHM:
+        application.algorithm = Application.RS256_ALGORITHM
+    return application
+
+
+def revoke_token_family(family: uuid.UUID) -> int:
+    """Revoke every access, refresh and ID token of one refresh-token family; return how many."""
+    refresh_tokens = RefreshToken.objects.filter(token_family=family)
+    access_ids = list(refresh_tokens.exclude(access_token=None).values_list("access_token_id", flat=True))
+    id_token_ids = list(
+        AccessToken.objects.filter(pk__in=access_ids, id_token__isnull=False).values_list(
+            "id_token_id", flat=True
+        )
+    )
+    count = len(access_ids) + refresh_tokens.filter(revoked__isnull=True).count() + len(id_token_ids)
+    # Deleting an ID token cascades to its access token; revoke_family does the rest.
+    IDToken.objects.filter(pk__in=id_token_ids).delete()
+    RefreshToken.revoke_family(family)
+    return count
 
 
 def _picture(request) -> str | None:
     avatar = _profile(request).avatar
-    return request.build_absolute_uri(avatar.url) if avatar and hasattr(request, "build_absolute_uri") else None
+    if not avatar:
+        return None
+    issuer = urlsplit(oauth2_settings.oidc_issuer(request))
+    return urljoin(f"{issuer.scheme}://{issuer.netloc}/", avatar.url)
+
+
+def _profile(request) -> Profile:
+    profile = _stash(request, "_gatehouse_profile")
+    if profile is None:
+        profile = request._gatehouse_profile = Profile.objects.for_user(request.user)
+    return profile
 
 
 def _email_verified(request) -> bool:
-    return EmailAddress.objects.filter(user=request.user, email__iexact=request.user.email, verified=True).exists()
+    return EmailAddress.objects.filter(
+        user=request.user, email__iexact=request.user.email, verified=True
+    ).exists()
+
+
+class GatehouseOAuthLibCore(OAuthLibCore):
+    """DOT's bridge to oauthlib, handing the validator what only the Django request knows."""
+
+    def extract_headers(self, request):
+        headers = super().extract_headers(request)
+        # RFC 7235: the auth scheme is case-insensitive; DOT only recognises "Basic".
+        scheme, _, credentials = headers.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+        if scheme.lower() == "basic" and scheme != "Basic":
+            headers["HTTP_AUTHORIZATION"] = headers["Authorization"] = f"Basic {credentials.strip()}"
+        return headers
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # Set even when None, so a request parameter of the same name can never stand in.
+        credentials = {**credentials, "_gatehouse_auth_time": session_auth_time(request) if allow else None}
+        return super().create_authorization_response(request, scopes, credentials, allow)
 
 
 class GatehouseValidator(OAuth2Validator):
@@ -28,6 +176,280 @@ class GatehouseValidator(OAuth2Validator):
             "preferred_username": lambda r: r.user.username,
             "picture": _picture,
             "website": lambda r: _profile(r).website or None,
-            "email": lambda r: r.user.email,
+            "email": lambda r: r.user.email or None,
             "email_verified": _email_verified,
         }
+
+    def get_oidc_claims(self, token, token_handler, request):
+        # OIDC Core 5.3.2: a claim with no value is omitted, not sent as null or "".
+        claims = super().get_oidc_claims(token, token_handler, request)
+        return {name: value for name, value in claims.items() if value not in (None, "")}
+
+    def get_discovery_claims(self, request):
+        return [*super().get_discovery_claims(request), "iss", "aud", "exp", "iat", "auth_time", "nonce"]
+
+    # --- Client authentication: ClientSecret rows, never Application.client_secret --------
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # DOT parses Basic and body credentials and loads the client, then compares the
+        # secret in `_check_secret`, which is not told which client it is for.
+        token = _authenticating.set(request)
+        try:
+            return super().authenticate_client(request, *args, **kwargs)
+        finally:
+            _authenticating.reset(token)
+
+    def _check_secret(self, provided_secret, stored_secret):
+        """Any of the client's live secrets authenticates it (rotation without downtime)."""
+        request = _authenticating.get()
+        application = getattr(request, "client", None) if request is not None else None
+        if not isinstance(application, Application) or not provided_secret:
+            return False
+        return check_client_secret(application=application, value=provided_secret)
+
+    # --- Grants that do not exist -------------------------------------------------------
+
+    def validate_user(self, username, password, client, *args, **kwargs):
+        """No password grant (RFC 9700 2.4); oauthlib asks this before checking the grant type."""
+        return False
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if request.grant_type == "client_credentials" and IDENTITY_SCOPES & set(scopes):
+            return False
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        scopes = super().get_default_scopes(client_id, request, *args, **kwargs)
+        if request.grant_type == "client_credentials":
+            scopes = [scope for scope in scopes if scope not in IDENTITY_SCOPES]
+        return scopes
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        """Simple string comparison (OIDC Core 3.1.2.1, RFC 9700 2.1): DOT compares host and
+        scheme case-insensitively. Only a loopback URI's port may differ (RFC 8252 7.3)."""
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        return redirect_uri_registered(redirect_uri, request.client.redirect_uris.split())
+
+    # --- Authorization codes: auth_time, single use, replay revokes -----------------------
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        auth_time = _stash(request, "_gatehouse_auth_time") or request.user.last_login or timezone.now()
+        TokenFamily.objects.create(
+            application=request.client,
+            user=request.user,
+            code_hash=code_hash(code["code"]),
+            auth_time=auth_time,
+        )
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        family = TokenFamily.objects.filter(code_hash=code_hash(code), application=client).first()
+        if not valid:
+            if family is not None and family.family is not None:
+                self._refuse_replay(family, request, what="authorization_code")
+            return False
+        if family is None:  # a code issued before Gatehouse kept these records
+            family = TokenFamily.objects.create(
+                application=client,
+                user=request.user,
+                code_hash=code_hash(code),
+                auth_time=self._fallback_auth_time(request),
+            )
+        return self._spend(family, request, what="authorization_code")
+
+    def _spend(self, family: TokenFamily, request, *, what: str) -> bool:
+        """Claim the code for this exchange, atomically: a second claim is a replay."""
+        claim = uuid.uuid4()
+        expires = timezone.now() + timedelta(seconds=settings.GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS)
+        if not TokenFamily.objects.filter(pk=family.pk, family__isnull=True).update(
+            family=claim, expires=expires
+        ):
+            family.refresh_from_db()
+            self._refuse_replay(family, request, what=what)
+            return False
+        family.family, family.expires = claim, expires
+        request._gatehouse_family = family
+        return True
+
+    def _refuse_replay(self, family: TokenFamily, request, *, what: str) -> None:
+        """RFC 6749 4.1.2 / RFC 9700 4.14.2: revoke everything the spent code or token produced."""
+        revoked = revoke_token_family(family.family) if family.family else 0
+        if what == "refresh_token" and not revoked:
+            return  # a member of a family already revoked, presented again: nothing new to report
+        record(
+            AuditEvent.Kind.TOKEN_REUSE,
+            user=family.user,
+            request=_audit_request(request),
+            client_id=family.application.client_id,
+            replayed=what,
+            tokens_revoked=revoked,
+        )
+
+    def _fallback_auth_time(self, request):
+        user = request.user
+        return getattr(user, "last_login", None) or timezone.now()
+
+    # --- Refresh tokens: reuse revokes the family, which ends at an absolute time --------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        presented = (
+            RefreshToken.objects.filter(token_checksum=code_hash(refresh_token))
+            .order_by(F("revoked").desc(nulls_first=True))
+            .first()
+        )
+        reuse_protection = oauth2_settings.REFRESH_TOKEN_REUSE_PROTECTION
+        if (
+            reuse_protection
+            and presented is not None
+            and presented.revoked is not None
+            and presented.token_family
+        ):
+            # DOT refuses this and revokes the family's refresh and access tokens; do it first
+            # so its ID tokens go too, and say so in the audit trail. Same test as DOT's: only
+            # a token superseded within the grace period may be presented again.
+            grace = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS or 0)
+            superseded = AccessToken.objects.filter(source_refresh_token=presented).exists()
+            if presented.revoked <= timezone.now() - grace or not superseded:
+                family = (
+                    TokenFamily.objects.filter(family=presented.token_family).select_related("user").first()
+                )
+                self._refuse_replay(
+                    family
+                    or TokenFamily(family=presented.token_family, user=presented.user, application=client),
+                    request,
+                    what="refresh_token",
+                )
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        rt = request.refresh_token_instance
+        family = TokenFamily.objects.filter(family=rt.token_family).first() if rt.token_family else None
+        if family is not None and family.expires is not None and family.expires <= timezone.now():
+            return False
+        request._gatehouse_family = family
+        return True
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous_refresh_token
+        )
+        family = _stash(request, "_gatehouse_family")
+        if (
+            previous_refresh_token is None
+            and family is not None
+            and family.family != refresh_token.token_family
+        ):
+            # A new family starts with the code or device that was spent for it.
+            RefreshToken.objects.filter(pk=refresh_token.pk).update(token_family=family.family)
+            refresh_token.token_family = family.family
+        return refresh_token
+
+    # --- Device authorization grant (RFC 8628) ------------------------------------------
+
+    def validate_device_code(self, client_id, code, request, *args, **kwargs):
+        """RFC 8628 3.5: the device's status, for this client only; a spent code is a replay."""
+        grant = DeviceGrant.objects.filter(device_code=code).first()
+        if grant is None or grant.client_id != request.client.client_id:
+            return None
+        if grant.is_expired():
+            return DeviceCodeGrant.DEVICE_CODE_EXPIRED
+        if grant.status == grant.DENIED:
+            return DeviceCodeGrant.DEVICE_CODE_DENIED
+        if grant.status == grant.AUTHORIZATION_PENDING:
+            # A second of slack for network jitter around a client that waits exactly `interval`.
+            too_soon = grant.last_checked > timezone.now() - timedelta(seconds=max(grant.interval - 1, 1))
+            grant.save(update_fields=["last_checked"])
+            return DeviceCodeGrant.DEVICE_CODE_SLOW_DOWN if too_soon else DeviceCodeGrant.DEVICE_CODE_PENDING
+        if grant.status != grant.AUTHORIZED or grant.user is None:
+            return None
+        family = TokenFamily.objects.filter(code_hash=code_hash(code)).first()
+        if family is None:
+            family = TokenFamily.objects.create(
+                application=request.client,
+                user=grant.user,
+                code_hash=code_hash(code),
+                auth_time=timezone.now(),
+            )
+        request.user = grant.user
+        request.scopes = grant.scope.split()
+        if not self._spend(family, request, what="device_code"):
+            return None
+        return DeviceCodeGrant.DEVICE_CODE_AUTHORIZED
+
+    # --- Issuing, revoking and auditing ---------------------------------------------------
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        user = request.user if request.grant_type != "client_credentials" else request.client.user
+        record(
+            AuditEvent.Kind.TOKEN_ISSUED,
+            user=user,
+            request=_audit_request(request),
+            client_id=request.client.client_id,
+            grant_type=request.grant_type,
+            scope=token.get("scope", ""),
+            refresh_token_issued="refresh_token" in token,
+        )
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        if getattr(request.client, "pk", None) is None:
+            return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        lookup = {"token_checksum": code_hash(token), "application_id": request.client.pk}
+        found = AccessToken.objects.filter(**lookup).select_related("user").first() or (
+            RefreshToken.objects.filter(**lookup, revoked__isnull=True).select_related("user").first()
+        )
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        if found is not None:
+            record(
+                AuditEvent.Kind.TOKEN_REVOKED,
+                user=found.user or request.client.user,
+                request=_audit_request(request),
+                client_id=request.client.client_id,
+                token_type="access_token" if isinstance(found, AccessToken) else "refresh_token",
+                via="revocation_endpoint",
+            )
+
+    # --- ID tokens ------------------------------------------------------------------------
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        family = _stash(request, "_gatehouse_family")
+        if family is not None:
+            # OIDC Core 2 and 12.2: when the user signed in, also in ID tokens from a refresh.
+            claims["auth_time"] = int(family.auth_time.timestamp())
+        return claims, expiration_time
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        _signing_client(request.client)
+        return super().finalize_id_token(id_token, token, token_handler, request)
+
+    def _get_key_for_token(self, token):
+        """The keys that may have signed an ID token we issued (an `id_token_hint`): the active
+        one and the rotated-out ones still in the JWKS. Anything malformed has none."""
+        try:
+            key = super()._get_key_for_token(token)
+        except (JWException, ValueError, TypeError):
+            return None
+        if key is None or key.get("kty") != "RSA":
+            return key
+        keys = jwk.JWKSet()
+        for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
+            # jwcrypto names a PEM key by its thumbprint, the `kid` our ID tokens carry.
+            keys.add(jwk.JWK(**json.loads(jwk_from_pem(pem).export_public())))
+        return keys
+
+    def _get_client_by_audience(self, audience):
+        if isinstance(audience, str):
+            audience = [audience]
+        if not isinstance(audience, list) or not all(isinstance(aud, str) for aud in audience):
+            return None
+        return _signing_client(super()._get_client_by_audience(audience))
+
+
+def redirect_uri_registered(uri: str, registered: list[str]) -> bool:
+    """Whether `uri` is character for character one of `registered` (loopback: any port)."""
+    if uri in registered:
+        return True
+    bare = _LOOPBACK_PORT.sub(r"\1", uri)
+    return any(_LOOPBACK_PORT.match(r) and _LOOPBACK_PORT.sub(r"\1", r) == bare for r in registered)

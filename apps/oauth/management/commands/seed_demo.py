@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.accounts.models import Profile, User
 from apps.oauth.models import Application
+from apps.oauth.secrets import check_client_secret, create_client_secret
 
 DEMO_EMAIL = "demo@gatehouse.test"
 DEMO_PASSWORD = "gatehouse-demo-password"
@@ -51,8 +52,13 @@ class Command(BaseCommand):
         app.grant_types = [Application.GRANT_AUTHORIZATION_CODE]
         app.algorithm = Application.RS256_ALGORITHM
         app.allowed_scopes = DEMO_SCOPES
-        app.client_secret = DEMO_CLIENT_SECRET  # hashed by DOT's ClientSecretField on save
+        # Secrets live in ClientSecret rows (apps.oauth.secrets); DOT's own field stays empty.
+        app.client_secret = ""
+        app.hash_client_secret = False
         app.save()
+        if not check_client_secret(application=app, value=DEMO_CLIENT_SECRET):
+            app.secrets.all().delete()
+            create_client_secret(application=app, value=DEMO_CLIENT_SECRET)
 
         base = f"http://127.0.0.1:{options.get('port') or 8000}"
         self.stdout.write(

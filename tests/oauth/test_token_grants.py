@@ -1,0 +1,212 @@
+"""The token endpoint's grants: client credentials, refresh with rotation, reuse and family lifetime."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
+
+from apps.audit.models import AuditEvent
+from apps.oauth.models import Application, TokenFamily
+from tests.oauth_flow import (
+    CLIENT_SECRET,
+    basic_auth,
+    introspect,
+    make_client,
+    refresh,
+    token_request,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def machine(developer):
+    return make_client(
+        developer,
+        name="Nightly Backup",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        allowed_scopes=["read", "write"],
+    )
+
+
+@pytest.fixture
+def resource_server(developer):
+    return make_client(
+        developer,
+        name="Photo API",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        is_resource_server=True,
+    )
+
+
+def test_client_credentials_issue_an_access_token_and_no_refresh_token(client, machine):
+    response = token_request(
+        client,
+        {"grant_type": "client_credentials", "scope": "read"},
+        **basic_auth(machine.client_id, CLIENT_SECRET),
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["scope"] == "read"
+    assert "refresh_token" not in body and "id_token" not in body
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_client_credentials_cannot_ask_for_a_persons_scopes(client, developer):
+    app = make_client(
+        developer,
+        name="Bot",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        allowed_scopes=["openid", "read"],
+    )
+    response = token_request(
+        client,
+        {"grant_type": "client_credentials", "scope": "openid read"},
+        **basic_auth(app.client_id, CLIENT_SECRET),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+
+
+def test_client_credentials_default_scopes_leave_out_openid(client, developer):
+    app = make_client(
+        developer,
+        name="Bot",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        allowed_scopes=["openid", "read"],
+    )
+    response = token_request(
+        client, {"grant_type": "client_credentials"}, **basic_auth(app.client_id, CLIENT_SECRET)
+    )
+    assert response.status_code == 200
+    assert "openid" not in response.json()["scope"].split()
+
+
+def test_client_credentials_refused_to_a_client_not_allowed_the_grant(client, application):
+    response = token_request(
+        client, {"grant_type": "client_credentials"}, **basic_auth(application.client_id, CLIENT_SECRET)
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_refresh_rotates_the_refresh_token(client, application, tokens):
+    response = refresh(client, application, tokens["refresh_token"])
+    assert response.status_code == 200, response.content
+    new = response.json()
+    assert new["refresh_token"] != tokens["refresh_token"]
+    assert new["access_token"] != tokens["access_token"]
+    old = RefreshToken.objects.get(token_checksum=_checksum(tokens["refresh_token"]))
+    assert old.revoked is not None
+
+
+def test_reusing_a_rotated_refresh_token_is_refused_and_revokes_the_family(
+    client, application, tokens, resource_server
+):
+    rotated = refresh(client, application, tokens["refresh_token"]).json()
+
+    replay = refresh(client, application, tokens["refresh_token"])
+
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert refresh(client, application, rotated["refresh_token"]).json()["error"] == "invalid_grant"
+    assert introspect(client, rotated["access_token"], client_id=resource_server.client_id).json() == {
+        "active": False
+    }
+    assert not AccessToken.objects.filter(application=application).exists()
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_REUSE)
+    assert event.data["replayed"] == "refresh_token" and event.user.email == "ada@example.com"
+
+
+def test_a_refresh_token_family_ends_at_its_absolute_lifetime(client, application, tokens):
+    TokenFamily.objects.update(expires=timezone.now() - timedelta(seconds=1))
+    response = refresh(client, application, tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_rotation_does_not_extend_the_family_lifetime(client, application, tokens, settings):
+    family = TokenFamily.objects.get()
+    deadline = family.expires
+    assert deadline == pytest.approx(
+        family.created + timedelta(seconds=settings.GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS),
+        abs=timedelta(seconds=5),
+    )
+    rotated = refresh(client, application, tokens["refresh_token"]).json()
+    refresh(client, application, rotated["refresh_token"])
+    family.refresh_from_db()
+    assert family.expires == deadline
+    assert set(RefreshToken.objects.values_list("token_family", flat=True)) == {family.family}
+
+
+def test_access_token_lifetime_is_the_configured_one(client, application, tokens, settings):
+    assert tokens["expires_in"] == settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] == 3600
+
+
+def test_refresh_token_of_another_client_is_refused(client, application, tokens, developer):
+    other = make_client(developer, name="Other", grant_types=[Application.GRANT_AUTHORIZATION_CODE])
+    response = refresh(client, other, tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_every_issued_token_is_an_audit_event_without_its_value(client, application, tokens, machine):
+    token_request(
+        client, {"grant_type": "client_credentials"}, **basic_auth(machine.client_id, CLIENT_SECRET)
+    )
+    refreshed = refresh(client, application, tokens["refresh_token"]).json()
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).order_by("pk")
+    assert [e.data["grant_type"] for e in events] == [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+    ]
+    dump = str(list(AuditEvent.objects.values()))
+    for value in [
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+    ]:
+        assert value not in dump
+
+
+def test_token_endpoint_url_is_served_by_gatehouse():
+    from django.urls import resolve
+
+    from apps.oauth.protocol_views import TokenView
+
+    assert resolve(reverse("oauth2_provider:token")).func.view_class is TokenView
+
+
+def _checksum(value: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def test_cleartokenfamilies_deletes_only_records_nothing_can_use(client, application, tokens):
+    import io
+
+    from django.core.management import call_command
+
+    live = TokenFamily.objects.get()
+    ended = TokenFamily.objects.create(
+        application=application,
+        user=live.user,
+        code_hash="a" * 64,
+        family=uuid.uuid4(),
+        auth_time=timezone.now(),
+        expires=timezone.now() - timedelta(days=2),
+    )
+    unspent = TokenFamily.objects.create(
+        application=application, user=live.user, code_hash="b" * 64, auth_time=timezone.now()
+    )
+    TokenFamily.objects.filter(pk=unspent.pk).update(created=timezone.now() - timedelta(days=2))
+
+    call_command("cleartokenfamilies", stdout=io.StringIO())
+
+    assert list(TokenFamily.objects.values_list("pk", flat=True)) == [live.pk]
+    assert ended.pk != live.pk
