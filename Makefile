@@ -39,7 +39,7 @@ bench: $(STAMP)
 
 check-deploy: $(STAMP)
 	GATEHOUSE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	GATEHOUSE_ALLOWED_HOSTS=id.example.com GATEHOUSE_ISSUER=https://id.example.com/o \
+	GATEHOUSE_ALLOWED_HOSTS=id.example.com GATEHOUSE_ISSUER=https://id.example.com/o GATEHOUSE_HSTS_PRELOAD=true \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:

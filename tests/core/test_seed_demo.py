@@ -38,3 +38,43 @@ def _dump_database() -> str:
     out = io.StringIO()
     call_command("dumpdata", stdout=out)
     return out.getvalue()
+
+
+def test_demo_client_completes_a_sign_in_with_its_loopback_redirect(client):
+    """What `make run` prints must work: the demo client's http://127.0.0.1 redirect (RFC 8252)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.oauth_flow import pkce_pair
+
+    call_command("seed_demo")
+    client.force_login(User.objects.get(email=seed_demo.DEMO_EMAIL), backend="django.contrib.auth.backends.ModelBackend")
+    verifier, challenge = pkce_pair()
+    params = {
+        "response_type": "code",
+        "client_id": seed_demo.DEMO_CLIENT_ID,
+        "redirect_uri": seed_demo.DEMO_REDIRECT_URI,
+        "scope": "openid profile email",
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    page = client.get("/o/authorize/", params)
+    assert page.status_code == 200
+    response = client.post("/o/authorize/", {**params, "allow": "Allow"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(seed_demo.DEMO_REDIRECT_URI)
+    code = parse_qs(urlparse(response["Location"]).query)["code"][0]
+    token = client.post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": seed_demo.DEMO_REDIRECT_URI,
+            "client_id": seed_demo.DEMO_CLIENT_ID,
+            "client_secret": seed_demo.DEMO_CLIENT_SECRET,
+            "code_verifier": verifier,
+        },
+    )
+    assert token.status_code == 200, token.content
+    assert "id_token" in token.json()
