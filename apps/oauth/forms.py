@@ -1,0 +1,24 @@
+from django import forms
+from oauth2_provider.forms import AllowForm
+
+from apps.oauth.models import Consent
+from apps.oauth.scopes import CATALOGUE
+
+SCOPE_CHOICES = [(name, scope.label) for name, scope in CATALOGUE.items()]
+
+
+class ConsentForm(AllowForm):
+    """DOT's allow/deny form plus the user's choices: which optional scopes, and for how long.
+
+    `offered` lists the scopes shown with a checkbox, so an unticked one (which a browser
+    does not send) is told apart from a client that never showed any checkboxes.
+    """
+
+    granted = forms.MultipleChoiceField(required=False, choices=SCOPE_CHOICES)
+    offered = forms.MultipleChoiceField(
+        required=False, choices=SCOPE_CHOICES, widget=forms.MultipleHiddenInput
+    )
+    remember = forms.ChoiceField(required=False, choices=Consent.Remember.choices)
+
+    def clean_remember(self) -> str:
+        return self.cleaned_data["remember"] or Consent.Remember.FOREVER

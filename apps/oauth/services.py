@@ -1,0 +1,313 @@
+"""Consents and connected apps: what the pages and the REST API both do.
+
+Every function is keyword-only and takes model instances. `request`, where accepted, only
+gives the audit trail its IP address and user agent and the e-mail its absolute links.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+    refresh_token_expire_timedelta,
+    revoke_access_token,
+)
+
+from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+from apps.oauth.consent import previously_granted, required_scopes
+from apps.oauth.models import Application, Consent
+from apps.oauth.scopes import Scope, describe
+
+log = logging.getLogger(__name__)
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+IDToken = get_id_token_model()
+Grant = get_grant_model()
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """One app the user let in, as the connected-apps page and the API show it."""
+
+    consent: Consent
+    application: Application
+    scopes: list[Scope]
+    required: frozenset[str]
+    granted_at: datetime
+    last_used: datetime | None
+    remember: str
+    remember_label: str
+    expires: datetime | None
+    has_live_tokens: bool
+
+    @property
+    def client_id(self) -> str:
+        return self.application.client_id
+
+    @property
+    def developer(self) -> str:
+        return self.application.user.display_name if self.application.user else ""
+
+    @property
+    def logo_url(self) -> str:
+        return self.application.logo.url if self.application.logo else ""
+
+
+def _live_token_subqueries(user: User) -> tuple[Exists, Exists, Subquery]:
+    now = timezone.now()
+    live_access = AccessToken.objects.filter(
+        user=user, application=OuterRef("application_id"), expires__gt=now
+    )
+    live_refresh = RefreshToken.objects.filter(
+        user=user, application=OuterRef("application_id"), revoked__isnull=True, access_token__isnull=False
+    )
+    if idle := refresh_token_expire_timedelta():
+        live_refresh = live_refresh.filter(access_token__expires__gt=now - idle)
+    latest_token = (
+        AccessToken.objects.filter(user=user, application=OuterRef("application_id"))
+        .order_by("-created")
+        .values("created")[:1]
+    )
+    return Exists(live_access), Exists(live_refresh), Subquery(latest_token)
+
+
+def _connected_app(consent: Consent) -> ConnectedApp:
+    last_used = max(filter(None, [consent.last_used, getattr(consent, "latest_token", None)]), default=None)
+    return ConnectedApp(
+        consent=consent,
+        application=consent.application,
+        scopes=describe(consent.scopes),
+        required=frozenset(required_scopes(consent.application, consent.scopes)),
+        granted_at=consent.created,
+        last_used=last_used,
+        remember=consent.remember,
+        remember_label=consent.get_remember_display(),
+        expires=consent.expires,
+        has_live_tokens=bool(
+            getattr(consent, "live_access", False) or getattr(consent, "live_refresh", False)
+        ),
+    )
+
+
+def _consents(user: User):
+    live_access, live_refresh, latest_token = _live_token_subqueries(user)
+    now = timezone.now()
+    remembered = ~Q(remember=Consent.Remember.ONCE) & (Q(expires__isnull=True) | Q(expires__gt=now))
+    return (
+        Consent.objects.filter(user=user)
+        .select_related("application", "application__user", "application__user__profile")
+        .annotate(live_access=live_access, live_refresh=live_refresh, latest_token=latest_token)
+        # "This time only" and lapsed decisions stay listed while their tokens live.
+        .filter(remembered | Q(live_access=True) | Q(live_refresh=True))
+    )
+
+
+def list_connected_apps(*, user: User) -> list[ConnectedApp]:
+    """Every app `user` granted access to, by name, in one query however many apps and tokens."""
+    return [_connected_app(c) for c in _consents(user).order_by(Lower("application__name"), "pk")]
+
+
+def get_connected_app(*, user: User, client_id: str) -> ConnectedApp:
+    """One connected app of `user`; raises Http404 for anyone else's or an unknown client_id."""
+    consent = _consents(user).filter(application__client_id=client_id).first()
+    if consent is None:
+        raise Http404("No such connected app.")
+    return _connected_app(consent)
+
+
+def get_consent(*, user: User, client_id: str) -> Consent:
+    """The consent `user` gave the app `client_id`; raises Http404 (a 404 in pages and DRF alike)."""
+    consent = (
+        Consent.objects.select_related("application")
+        .filter(user=user, application__client_id=client_id)
+        .first()
+    )
+    if consent is None:
+        raise Http404("No such connected app.")
+    return consent
+
+
+def record_consent(
+    *,
+    user: User,
+    application: Application,
+    scopes: Iterable[str],
+    remember: str,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Store an Allow on the consent screen: the granted scopes join what the app already had.
+
+    The newest "remember" choice applies to the whole decision. A first grant e-mails the user.
+    """
+    scopes = list(scopes)
+    remember = remember if remember in Consent.Remember.values else Consent.Remember.FOREVER
+    with transaction.atomic():
+        consent, created = Consent.objects.select_for_update().get_or_create(
+            user=user, application=application, defaults={"scope": ""}
+        )
+        kept = previously_granted(None if created else consent)
+        consent.scope = " ".join(s.name for s in describe(kept | set(scopes)))
+        consent.remember = remember
+        consent.expires = Consent.expiry_for(remember)
+        consent.last_used = timezone.now()
+        consent.save()
+    record(
+        AuditEvent.Kind.CONSENT_GRANTED,
+        user=user,
+        request=request,
+        application=application.name,
+        client_id=application.client_id,
+        scopes=scopes,
+        remember=remember,
+        first_time=created,
+    )
+    if created:
+        _email_new_app(user=user, application=application, scopes=scopes, request=request)
+    return consent
+
+
+def mark_consent_used(*, consent: Consent) -> None:
+    """A request was answered from this stored decision without showing the screen."""
+    consent.last_used = timezone.now()
+    consent.save(update_fields=["last_used"])
+
+
+def _email_new_app(
+    *, user: User, application: Application, scopes: list[str], request: HttpRequest | None
+) -> None:
+    if not user.email:
+        return
+    path = reverse("oauth:connected-apps")
+    context = {
+        "site_name": settings.SITE_NAME,
+        "user": user,
+        "application": application,
+        "developer": application.user.display_name if application.user else "",
+        "scopes": describe(scopes),
+        "connected_apps_url": request.build_absolute_uri(path) if request is not None else path,
+    }
+    subject = render_to_string("oauth/email/app_connected_subject.txt", context).strip()
+    body = render_to_string("oauth/email/app_connected_message.txt", context)
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:  # a mail outage must not undo the user's decision
+        log.exception("could not send the new-app e-mail for consent of user %s", user.pk)
+
+
+def _revoke_tokens(tokens: Iterable[object]) -> int:
+    count = 0
+    for token in tokens:
+        if isinstance(token, AccessToken):
+            # DOT's own revocation path: the bound refresh token goes too (RFC 7009 2.1).
+            revoke_access_token(token)
+        elif isinstance(token, Grant):
+            token.delete()  # an unused authorization code: DOT has no revoke() for grants
+        else:
+            token.revoke()
+        count += 1
+    return count
+
+
+def revoke_access(*, user: User, application: Application, request: HttpRequest | None = None) -> int:
+    """Revoke every access, refresh and ID token and unused code `user` gave `application`,
+    through DOT, then forget the consent. Returns how many credentials were revoked."""
+    owned = {"user": user, "application": application}
+    with transaction.atomic():
+        count = _revoke_tokens(
+            [
+                *AccessToken.objects.filter(**owned),
+                *RefreshToken.objects.filter(**owned, revoked__isnull=True),
+                *IDToken.objects.filter(**owned),
+                *Grant.objects.filter(**owned),
+            ]
+        )
+        Consent.objects.filter(**owned).delete()
+    record(
+        AuditEvent.Kind.ACCESS_REVOKED,
+        user=user,
+        request=request,
+        application=application.name,
+        client_id=application.client_id,
+        tokens=count,
+    )
+    return count
+
+
+def remove_scope(
+    *, user: User, application: Application, scope: str, request: HttpRequest | None = None
+) -> Consent | None:
+    """Take one scope back: the consent narrows and live tokens carrying it are revoked.
+
+    Required scopes can't be removed (revoke the app instead); removing the last scope
+    revokes the app. Raises ValidationError, or Http404 when there is no such consent.
+    """
+    consent = get_consent(user=user, client_id=application.client_id)
+    if scope not in consent.scopes:
+        raise ValidationError(f"{application.name} does not have this permission.")
+    if scope in required_scopes(application, consent.scopes):
+        raise ValidationError(f"{application.name} needs this permission to work. Revoke its access instead.")
+    remaining = [s for s in consent.scopes if s != scope]
+    if not remaining:
+        revoke_access(user=user, application=application, request=request)
+        return None
+    owned = {"user": user, "application": application}
+    with transaction.atomic():
+        consent.scope = " ".join(remaining)
+        consent.save(update_fields=["scope", "updated"])
+        carrying = [
+            t
+            for t in [
+                *AccessToken.objects.filter(**owned),
+                *IDToken.objects.filter(**owned),
+                *Grant.objects.filter(**owned),
+            ]
+            if scope in t.scope.split()
+        ]
+        # A live refresh token without its access token can't tell what it carries: revoke it.
+        orphans = RefreshToken.objects.filter(**owned, revoked__isnull=True, access_token__isnull=True)
+        count = _revoke_tokens([*carrying, *orphans])
+    record(
+        AuditEvent.Kind.CONSENT_CHANGED,
+        user=user,
+        request=request,
+        application=application.name,
+        client_id=application.client_id,
+        removed_scope=scope,
+        scopes=remaining,
+        tokens=count,
+    )
+    return consent
+
+
+def revoke_all_access(*, user: User, request: HttpRequest | None = None) -> int:
+    """Revoke every app's access to `user` (each as `revoke_access`); returns how many apps."""
+    app_ids = set(Consent.objects.filter(user=user).values_list("application_id", flat=True))
+    for tokens in (
+        AccessToken.objects.filter(user=user),
+        RefreshToken.objects.filter(user=user, revoked__isnull=True),
+        IDToken.objects.filter(user=user),
+        Grant.objects.filter(user=user),
+    ):
+        app_ids |= set(tokens.values_list("application_id", flat=True))
+    applications = list(Application.objects.filter(pk__in=app_ids))
+    for application in applications:
+        revoke_access(user=user, application=application, request=request)
+    return len(applications)

@@ -1,0 +1,396 @@
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.oauth2_validators import is_valid_resource_uri
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from apps.accounts.models import Profile
+from apps.accounts.navigation import settings_nav
+from apps.core.http import HtmxHttpRequest
+from apps.oauth import services
+from apps.oauth.consent import (
+    AuthorizationEndpointValidator,
+    clear_reauth_request,
+    consent_screen,
+    granted_scopes,
+    mark_reauth_requested,
+    needs_fresh_login,
+    parse_max_age,
+    previously_granted,
+    redirect_warning,
+    remember_pending_request,
+    request_digest,
+    required_scopes,
+    take_pending_request,
+)
+from apps.oauth.forms import ConsentForm
+from apps.oauth.models import Application, Consent
+from apps.oauth.scopes import CATALOGUE, Kind
+
+FRIENDLY_ERRORS = [
+    (
+        (oauth_errors.InvalidClientIdError, oauth_errors.MissingClientIdError),
+        "This app isn't registered",
+        "The link you followed names an app that {site} doesn't know. Nothing was shared. "
+        "Go back to the app and try again, or tell its developer.",
+    ),
+    (
+        (
+            oauth_errors.InvalidRedirectURIError,
+            oauth_errors.MissingRedirectURIError,
+            oauth_errors.MismatchingRedirectURIError,
+        ),
+        "This app asked to send you somewhere unexpected",
+        "{site} only sends you back to addresses the app's developer registered, and this one isn't. "
+        "Nothing was shared. Go back to the app and try again, or tell its developer.",
+    ),
+]
+
+
+def _is_decision(request: HttpRequest) -> bool:
+    """A POST of our consent form (not an OIDC authorization request sent by POST)."""
+    return "csrfmiddlewaretoken" in request.POST or "allow" in request.POST
+
+
+def _with_params(uri: str, params: dict) -> str:
+    return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AuthorizeView(AuthorizationView):
+    """DOT's authorization endpoint with Gatehouse's consent policy (apps.oauth.consent).
+
+    Only first-party apps (`skip_authorization`, set by staff) and a stored decision that
+    covers the request skip the screen; `approval_prompt` is ignored.
+    """
+
+    form_class = ConsentForm
+    validator_class = AuthorizationEndpointValidator
+    decision: dict | None = None
+
+    @classmethod
+    def get_oauthlib_core(cls):
+        # DOT caches the core on whichever class it finds it on; ours must use our validator.
+        if "_oauthlib_core" not in cls.__dict__ or oauth2_settings.ALWAYS_RELOAD_OAUTHLIB_CORE:
+            cls._oauthlib_core = cls.get_oauthlib_backend_class()(cls.get_server())
+        return cls._oauthlib_core
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and not _is_decision(request):
+            # OIDC Core 3.1.2.1: an authorization request may come by POST. Answer it as the
+            # GET it is equal to, where the SameSite=Lax session cookie comes along too.
+            query = urlencode([(key, value) for key, values in request.POST.lists() for value in values])
+            response = HttpResponseRedirect(f"{request.path}?{query}")
+            response.status_code = 303
+            return response
+        handler = super().dispatch
+        if request.method == "POST":
+            # Exempt above only so cross-site authorization requests get in; decisions never are.
+            handler = csrf_protect(handler)
+        response = handler(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    # --- GET: validate, then sign in again, skip, refuse or show the screen ------------------
+
+    def get(self, request, *args, **kwargs):
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = Application.objects.select_related("user").get(client_id=credentials["client_id"])
+        if problem := self.request_problem(credentials):
+            return self.redirect_error(application, credentials, "invalid_request", problem)
+        prompt = set(request.GET.get("prompt", "").split())
+        digest = request_digest(request.GET.lists())
+        max_age = parse_max_age(request.GET.get("max_age"))
+        if needs_fresh_login(request, prompt=prompt, max_age=max_age, digest=digest):
+            if "none" in prompt:
+                return self.redirect_error(application, credentials, "login_required")
+            return self.send_to_sign_in(application, digest)
+        clear_reauth_request(request)
+        consent = Consent.objects.filter(user=request.user, application=application).first()
+        covered = application.skip_authorization or (consent is not None and consent.covers(scopes))
+        if covered and "consent" not in prompt:
+            return self.approve_without_screen(application, scopes, credentials, consent)
+        if "none" in prompt:
+            return self.redirect_error(application, credentials, "consent_required")
+        return self.show_screen(application, scopes, credentials, consent)
+
+    def request_problem(self, credentials: dict) -> str:
+        """Why a request that oauthlib accepted is still refused before the screen, if it is."""
+        if not credentials.get("code_challenge") or credentials.get("code_challenge_method") != "S256":
+            return "PKCE with code_challenge_method=S256 is required."
+        try:
+            parse_max_age(self.request.GET.get("max_age"))
+        except ValueError:
+            return "max_age must be a whole number of seconds."
+        resources = self.request.GET.getlist("resource")
+        if not all(is_valid_resource_uri(uri) for uri in resources):
+            return "Each resource must be an absolute URI."
+        if resources:
+            credentials["resource"] = resources
+        return ""
+
+    def approve_without_screen(self, application, scopes, credentials, consent):
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        if consent is not None:
+            services.mark_consent_used(consent=consent)
+        return self.redirect(uri, application)
+
+    def show_screen(self, application, scopes, credentials, consent):
+        self.oauth2_data = {**credentials, "scope": scopes}
+        if "resource" in credentials:
+            self.oauth2_data["resource"] = " ".join(credentials["resource"])
+        if "claims" in credentials:
+            self.oauth2_data["claims"] = self.request.GET.get("claims")
+        screen = consent_screen(application, scopes, consent)
+        form = self.get_form()
+        form.initial["offered"] = screen.optional
+        remember_pending_request(self.request, form.initial, scopes)
+        context = self.get_context_data(form=form, application=application, scopes=scopes, screen=screen)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application, user = kwargs["application"], self.request.user
+        profile = Profile.objects.for_user(user)
+        homepage = urlsplit(application.homepage_url).hostname or ""
+        context.update(
+            developer=application.user.display_name if application.user else "",
+            homepage_host=homepage.removeprefix("www."),
+            logo_url=application.logo.url if application.logo else "",
+            account={
+                "name": user.display_name,
+                "email": user.email,
+                "avatar_url": profile.avatar.url if profile.avatar else "",
+                "initial": user.display_name[:1].upper(),
+            },
+            # Sensitive scopes start unticked: the user opts in to those.
+            ticked={s for s in kwargs["screen"].optional if CATALOGUE[s].kind != Kind.SENSITIVE},
+            remember_choices=Consent.Remember.choices,
+            warning=redirect_warning(self.oauth2_data["redirect_uri"]),
+            redirect_host=urlsplit(self.oauth2_data["redirect_uri"]).hostname or "",
+            switch_account_next=self.request.get_full_path(),
+        )
+        return context
+
+    # --- POST: the user's decision -----------------------------------------------------------
+
+    def form_valid(self, form):
+        requested = take_pending_request(self.request, form.cleaned_data)
+        application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
+        if requested is None or application is None:
+            return self.failure(
+                "This request has expired",
+                "Go back to the app and start signing in again. Nothing was shared.",
+            )
+        data = form.cleaned_data
+        if data["allow"]:
+            consent = Consent.objects.filter(user=self.request.user, application=application).first()
+            allowed = set(
+                get_scopes_backend().get_available_scopes(application=application, request=self.request)
+            )
+            granted = granted_scopes(
+                requested,
+                allowed=allowed,
+                locked=required_scopes(application, requested) | previously_granted(consent),
+                offered=data["offered"] if "offered" in self.request.POST else [],
+                ticked=data["granted"],
+            )
+            # Unticking everything is a No: the token endpoint would otherwise apply default scopes.
+            data["allow"] = bool(granted)
+            self.decision = {"application": application, "scopes": granted, "remember": data["remember"]}
+            data["scope"] = " ".join(granted)
+        else:
+            data["scope"] = " ".join(requested)
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        return self.failure("Something went wrong", "Go back to the app and start signing in again.")
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        result = super().create_authorization_response(request, scopes, credentials, allow)
+        if allow and self.decision is not None:
+            services.record_consent(user=request.user, request=request, **self.decision)
+        return result
+
+    # --- Answers -----------------------------------------------------------------------------
+
+    def handle_no_permission(self):
+        """Anonymous: validate first (bad clients get an error page), then sign in or answer."""
+        request = self.request
+        if request.method == "POST":
+            return self.failure("You were signed out", "Go back to the app and start signing in again.")
+        if "create" in request.GET.get("prompt", "").split():
+            return super().handle_no_permission()
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = Application.objects.get(client_id=credentials["client_id"])
+        if problem := self.request_problem(credentials):
+            return self.redirect_error(application, credentials, "invalid_request", problem)
+        if "none" in request.GET.get("prompt", "").split():
+            return self.redirect_error(application, credentials, "login_required")
+        return self.send_to_sign_in(application, request_digest(request.GET.lists()))
+
+    def send_to_sign_in(self, application: Application, digest: str) -> HttpResponse:
+        request = self.request
+        if request.user.is_authenticated:
+            get_adapter(request).logout(request)
+            messages.info(request, f"{application.name} asks you to sign in again.")
+        else:
+            messages.info(request, f"Sign in to continue to {application.name}.")
+        mark_reauth_requested(request, digest=digest)
+        return redirect_to_login(request.get_full_path(), resolve_url(self.get_login_url()))
+
+    def redirect_error(self, application, credentials, error: str, description: str = "") -> HttpResponse:
+        """An authorization error response by redirect (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6)."""
+        params = {"error": error}
+        if description:
+            params["error_description"] = description
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        return self.redirect(_with_params(credentials["redirect_uri"], params), application)
+
+    def redirect(self, redirect_to, application):
+        # RFC 9207: errors carry `iss` too, not only the successful responses DOT signs.
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            query = dict(parse_qsl(urlsplit(redirect_to).query))
+            if "iss" not in query:
+                issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+                redirect_to = _with_params(redirect_to, {"iss": issuer})
+        return super().redirect(redirect_to, application)
+
+    def error_response(self, error, application, **kwargs):
+        site = settings.SITE_NAME
+        title, help_text = "This request can't be completed", "Go back to the app and try again."
+        for classes, friendly_title, friendly_help in FRIENDLY_ERRORS:
+            if isinstance(error.oauthlib_error, classes):
+                title, help_text = friendly_title, friendly_help.format(site=site)
+        return super().error_response(error, application, error_title=title, error_help=help_text, **kwargs)
+
+    def failure(self, title: str, help_text: str) -> HttpResponse:
+        context = {"error": {"error": "invalid_request"}, "error_title": title, "error_help": help_text}
+        return self.render_to_response(context, status=400)
+
+
+# --- Connected apps ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def connected_apps(request: HtmxHttpRequest) -> HttpResponse:
+    template = "oauth/connected_apps.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#app-list"
+    apps = services.list_connected_apps(user=request.user)
+    return render(request, template, {"apps": apps, "nav": settings_nav("oauth:connected-apps")})
+
+
+@login_required
+@require_GET
+def connected_app(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
+    app = services.get_connected_app(user=request.user, client_id=client_id)
+    return render(
+        request, "oauth/connected_app.html", {"app": app, "nav": settings_nav("oauth:connected-apps")}
+    )
+
+
+@login_required
+@require_GET
+def confirm_revoke_access(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
+    app = services.get_connected_app(user=request.user, client_id=client_id)
+    template = "oauth/confirm_revoke_access.html"
+    if request.htmx:
+        template += "#revoke-dialog"
+    return render(request, template, {"app": app})
+
+
+@login_required
+@require_POST
+def revoke_access(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
+    application = services.get_consent(user=request.user, client_id=client_id).application
+    services.revoke_access(user=request.user, application=application, request=request)
+    return _back_to_list(request, f"{application.name} can no longer access your account.")
+
+
+@login_required
+@require_GET
+def confirm_revoke_all(request: HtmxHttpRequest) -> HttpResponse:
+    template = "oauth/confirm_revoke_all.html"
+    if request.htmx:
+        template += "#revoke-all-dialog"
+    return render(request, template, {"apps": services.list_connected_apps(user=request.user)})
+
+
+@login_required
+@require_POST
+def revoke_all(request: HtmxHttpRequest) -> HttpResponse:
+    count = services.revoke_all_access(user=request.user, request=request)
+    noun = "app" if count == 1 else "apps"
+    return _back_to_list(
+        request, f"Access revoked for {count} {noun}. None of them can use your account now."
+    )
+
+
+@login_required
+@require_POST
+def remove_scope(request: HtmxHttpRequest, client_id: str, scope: str) -> HttpResponse:
+    application = services.get_consent(user=request.user, client_id=client_id).application
+    label = CATALOGUE[scope].label if scope in CATALOGUE else scope
+    try:
+        consent = services.remove_scope(
+            user=request.user, application=application, scope=scope, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _to(request, reverse("oauth:connected-app", args=[client_id]))
+    if consent is None:
+        return _back_to_list(request, f"{application.name} can no longer access your account.")
+    status = f"{application.name} no longer has access to: {label}."
+    if request.htmx:
+        app = services.get_connected_app(user=request.user, client_id=client_id)
+        return render(request, "oauth/connected_app.html#granted-scopes", {"app": app, "status": status})
+    messages.success(request, status)
+    return redirect("oauth:connected-app", client_id=client_id)
+
+
+def _back_to_list(request: HtmxHttpRequest, status: str) -> HttpResponse:
+    """After a revocation: the refreshed list for HTMX, else the list page with a message."""
+    if request.htmx and request.htmx.target == "app-list":
+        apps = services.list_connected_apps(user=request.user)
+        return render(request, "oauth/connected_apps.html#app-list", {"apps": apps, "status": status})
+    messages.success(request, status)
+    return _to(request, reverse("oauth:connected-apps"))
+
+
+def _to(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
