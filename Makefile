@@ -4,7 +4,8 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file
+# OAUTHLIB_INSECURE_TRANSPORT lets the playground (requests-oauthlib) talk to this server over plain http.
+DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1
 
 .PHONY: run test lint format bench check-deploy clean
 

@@ -1,0 +1,292 @@
+""" "Explain this request": the checks /o/authorize/ makes, in the order it makes them, in words.
+
+Only the developer's own apps are explained in full: DOT deliberately keeps the reason for a
+redirect mismatch out of its error page, so that nobody can read another app's redirect URIs.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from django.db.models import QuerySet
+from oauth2_provider.models import check_redirect_to_uri_allowed
+
+from apps.oauth.models import Application
+from apps.oauth.scopes import CATALOGUE
+from apps.oauth.validators import redirect_uri_registered
+
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# Later reasons mean the URI matched more of a registered one before it differed.
+REASON_ORDER = ["scheme", "hostname", "port", "path", "one URI has a query", "query"]
+
+
+@dataclass
+class Check:
+    label: str
+    status: str  # "pass", "fail" or "warn"
+    detail: str = ""
+    error: str = ""  # the OAuth error the client would receive
+    fatal: bool = False  # shown at Gatehouse instead of redirected back to the app
+
+
+@dataclass
+class Explanation:
+    url: str
+    checks: list[Check] = field(default_factory=list)
+    application: Application | None = None
+
+    @property
+    def first_failure(self) -> Check | None:
+        return next((check for check in self.checks if check.status == "fail"), None)
+
+    @property
+    def verdict(self) -> str:
+        failure = self.first_failure
+        if failure is None:
+            return "This request passes every check: people will see the consent screen."
+        if failure.fatal:
+            return (
+                f"This request fails at “{failure.label}”. Gatehouse shows an error page and cannot send "
+                "people back to your app, because it cannot trust where to send them."
+            )
+        return (
+            f"This request fails at “{failure.label}”. Gatehouse sends people back to your redirect URI "
+            f"with error={failure.error}."
+        )
+
+    def add(self, *args, **kwargs) -> Check:
+        check = Check(*args, **kwargs)
+        self.checks.append(check)
+        return check
+
+
+def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: str) -> Explanation:
+    """Say which check of the authorization endpoint `url` would fail, and why."""
+    url = url.strip()
+    explanation = Explanation(url)
+    parts = urlsplit(url if "?" in url or "://" in url else "?" + url)
+    if parts.path and parts.path != authorize_path:
+        explanation.add(
+            "Endpoint",
+            "warn",
+            f"This URL goes to {parts.path}; Gatehouse's authorization endpoint is {authorize_path}.",
+        )
+    params = parse_qs(parts.query, keep_blank_values=True)
+    repeated = sorted(name for name, values in params.items() if len(values) > 1)
+    if repeated:
+        explanation.add(
+            "Parameters",
+            "fail",
+            f"{', '.join(repeated)} appears more than once; each may appear once.",
+            error="invalid_request",
+            fatal=True,
+        )
+        return explanation
+    query = {name: values[0] for name, values in params.items()}
+
+    application = _check_client(explanation, query, applications)
+    if application is None:
+        return explanation
+    explanation.application = application
+    _check_redirect_uri(explanation, query, application)
+    _check_response_type(explanation, query, application)
+    _check_pkce(explanation, query)
+    _check_scopes(explanation, query, application)
+    if not query.get("state"):
+        explanation.add(
+            "State", "warn", "No state. Send a random value and compare it on the callback: it stops CSRF."
+        )
+    if "openid" in query.get("scope", "").split() and not query.get("nonce"):
+        explanation.add(
+            "Nonce", "warn", "No nonce. Send one and check it in the ID token: it stops replayed tokens."
+        )
+    return explanation
+
+
+def _check_client(explanation: Explanation, query: dict, applications: QuerySet) -> Application | None:
+    client_id = query.get("client_id", "")
+    if not client_id:
+        explanation.add(
+            "Client", "fail", "There is no client_id parameter.", error="invalid_request", fatal=True
+        )
+        return None
+    application = applications.filter(client_id=client_id).first()
+    if application is None:
+        explanation.add(
+            "Client",
+            "fail",
+            f"None of your apps has the client ID {client_id}. "
+            "Copy it from your app's page (it is not the secret).",
+            error="invalid_client",
+            fatal=True,
+        )
+        return None
+    explanation.add("Client", "pass", f"{client_id} is your app “{application.name}”.")
+    return application
+
+
+def _check_redirect_uri(explanation: Explanation, query: dict, application: Application) -> None:
+    registered = application.redirect_uris.split()
+    uri = query.get("redirect_uri")
+    if uri is None:
+        if len(registered) == 1:
+            explanation.add(
+                "Redirect URI",
+                "warn",
+                f"No redirect_uri: Gatehouse will use the only registered one, {registered[0]}. "
+                "OpenID Connect "
+                "requires it, so send it anyway.",
+            )
+        else:
+            explanation.add(
+                "Redirect URI",
+                "fail",
+                f"No redirect_uri, and your app registers {len(registered)}: say which one to use.",
+                error="invalid_request",
+                fatal=True,
+            )
+        return
+    allowed, reasons = check_redirect_to_uri_allowed(uri, registered)
+    if allowed and redirect_uri_registered(uri, registered):
+        explanation.add("Redirect URI", "pass", f"{uri} is registered.")
+        return
+    if allowed:
+        explanation.add(
+            "Redirect URI",
+            "fail",
+            f"{uri} differs from a registered URI only in letter case or encoding. "
+            "Redirect URIs are compared "
+            "character for character (OpenID Connect Core §3.1.2.1): send exactly what you registered.",
+            error="invalid_request",
+            fatal=True,
+        )
+        return
+    explanation.add(
+        "Redirect URI", "fail", _mismatch(uri, reasons, registered), error="invalid_request", fatal=True
+    )
+
+
+def _mismatch(uri: str, reasons: list, registered: list[str]) -> str:
+    if not registered:
+        return "Your app has no redirect URIs yet. Add one under Settings."
+    own = [reason for candidate, reason in reasons if candidate is None]
+    if own:
+        return f"{uri} is refused: {own[0]}."
+    candidate, reason = max(reasons, key=lambda pair: _closeness(pair[1]))
+    return (
+        f"{uri} is not registered. Closest registered URI: {candidate} — the {_component(reason)} "
+        f"differs ({_describe(uri, reason)} here, {_describe(candidate, reason)} registered). "
+        "Redirect URIs must match exactly."
+    )
+
+
+def _closeness(reason: str) -> int:
+    return next((i for i, prefix in enumerate(REASON_ORDER) if reason.startswith(prefix)), -1)
+
+
+def _component(reason: str) -> str:
+    return "query" if "query" in reason else reason.split()[0]
+
+
+def _describe(uri: str, reason: str) -> str:
+    parts = urlsplit(uri)
+    value = {
+        "scheme": parts.scheme,
+        "hostname": parts.hostname,
+        "port": parts.port,
+        "path": parts.path,
+        "query": parts.query,
+    }.get(_component(reason))
+    return repr(value if value not in (None, "") else "none")
+
+
+def _check_response_type(explanation: Explanation, query: dict, application: Application) -> None:
+    response_type = query.get("response_type")
+    if not response_type:
+        explanation.add(
+            "Response type",
+            "fail",
+            "There is no response_type: send response_type=code.",
+            error="invalid_request",
+        )
+        return
+    if response_type != "code":
+        # The implicit and hybrid response types exist, but no app may use them.
+        known = "token" in response_type.split()
+        explanation.add(
+            "Response type",
+            "fail",
+            f"response_type={response_type} is not supported: "
+            "Gatehouse only issues codes (implicit and hybrid "
+            "flows leak tokens, RFC 9700 §2.1.2).",
+            error="unauthorized_client" if known else "unsupported_response_type",
+        )
+        return
+    if not application.allows_grant_type(Application.GRANT_AUTHORIZATION_CODE):
+        explanation.add(
+            "Grant type",
+            "fail",
+            "The authorization code grant is not enabled for this app. "
+            "Enable it under Settings → Grant types.",
+            error="unauthorized_client",
+        )
+        return
+    explanation.add("Grant type", "pass", "The authorization code grant is enabled for this app.")
+
+
+def _check_pkce(explanation: Explanation, query: dict) -> None:
+    challenge, method = query.get("code_challenge"), query.get("code_challenge_method")
+    if not challenge:
+        explanation.add(
+            "PKCE",
+            "fail",
+            "Missing PKCE: add code_challenge (the base64url SHA-256 of a random code_verifier) and "
+            "code_challenge_method=S256. Gatehouse requires it from every app.",
+            error="invalid_request",
+        )
+    elif method != "S256":
+        explanation.add(
+            "PKCE",
+            "fail",
+            f"code_challenge_method is {method or 'missing, which means plain'}; "
+            "Gatehouse only accepts S256.",
+            error="invalid_request",
+        )
+    elif not PKCE_CHALLENGE.match(challenge):
+        explanation.add(
+            "PKCE",
+            "fail",
+            f"An S256 code_challenge is 43 base64url characters; this one has {len(challenge)}.",
+            error="invalid_request",
+        )
+    else:
+        explanation.add("PKCE", "pass", "An S256 code challenge is present.")
+
+
+def _check_scopes(explanation: Explanation, query: dict, application: Application) -> None:
+    requested = query.get("scope", "").split()
+    if not requested:
+        defaults = [name for name in application.allowed_scope_set if CATALOGUE[name].default]
+        explanation.add(
+            "Scopes",
+            "warn",
+            f"No scope: the app gets its defaults ({', '.join(defaults) or 'none'}). Ask explicitly.",
+        )
+        return
+    unknown = [name for name in requested if name not in CATALOGUE]
+    if unknown:
+        explanation.add(
+            "Scopes", "fail", f"Gatehouse has no scope named {', '.join(unknown)}.", error="invalid_scope"
+        )
+        return
+    missing = [name for name in requested if name not in application.allowed_scope_set]
+    if missing:
+        explanation.add(
+            "Scopes",
+            "fail",
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not allowed for this app. "
+            "Add it under Settings → Scopes, or stop asking for it.",
+            error="invalid_scope",
+        )
+        return
+    explanation.add("Scopes", "pass", f"{', '.join(requested)}: all allowed for this app.")

@@ -1,0 +1,378 @@
+"""The app registration form: a ModelForm, so DOT's Application.clean() still runs after ours."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+
+from apps.developer.services import normalize_logo
+from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
+from apps.oauth.models import Application
+from apps.oauth.scopes import CATALOGUE, Kind
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MIN_SIDE, LOGO_MAX_SIDE = 64, 4096
+LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
+JUSTIFICATION_MAX = 120
+
+SCOPE_GROUPS = {
+    Kind.IDENTITY: "Who people are",
+    Kind.READ: "Read their data",
+    Kind.CHANGE: "Change their data",
+    Kind.SENSITIVE: "Sensitive (staff only)",
+}
+
+CONFIDENTIAL, PUBLIC = Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLIC
+AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
+CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
+DEVICE_CODE = Application.GRANT_DEVICE_CODE
+
+# Implicit, password and hybrid are never offered (RFC 9700 §2.1.2, §2.4).
+GRANTS = {
+    AUTH_CODE: ("Authorization code with PKCE", "People sign in at Gatehouse and approve your app."),
+    CLIENT_CREDENTIALS: (
+        "Client credentials",
+        "Your server calls the API as itself, with no person involved.",
+    ),
+    DEVICE_CODE: ("Device code", "People approve a TV or device by typing a short code on their phone."),
+}
+CLIENT_TYPES = {
+    CONFIDENTIAL: ("Confidential", "Runs on a server you control and can keep a client secret."),
+    PUBLIC: (
+        "Public",
+        "Runs in a browser or on people's devices; it cannot keep a secret and relies on PKCE.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AppKind:
+    """What the developer is building: sensible starting values, all of them editable."""
+
+    slug: str
+    title: str
+    summary: str
+    client_type: str
+    grant_types: list[str]
+    scopes: list[str]
+    redirect_example: str = ""
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def initial(self) -> dict:
+        return {
+            "client_type": self.client_type,
+            "grant_types": self.grant_types,
+            "allowed_scopes": self.scopes,
+        }
+
+
+KINDS = {
+    kind.slug: kind
+    for kind in [
+        AppKind(
+            "web",
+            "Web server app",
+            "Signs people in from your server, which keeps a client secret.",
+            CONFIDENTIAL,
+            [AUTH_CODE],
+            ["openid", "profile", "email"],
+            "https://app.example.com/auth/callback",
+            ["Django", "Rails", "Express", "Laravel"],
+        ),
+        AppKind(
+            "spa",
+            "Single-page app",
+            "Runs entirely in the browser, so it uses PKCE instead of a secret.",
+            PUBLIC,
+            [AUTH_CODE],
+            ["openid", "profile", "email"],
+            "https://app.example.com/callback",
+            ["React", "Vue", "Svelte", "Angular"],
+        ),
+        AppKind(
+            "native",
+            "Native or mobile app",
+            "Installed on phones or computers; redirects to a loopback IP or its own scheme.",
+            PUBLIC,
+            [AUTH_CODE],
+            ["openid", "profile", "email"],
+            "com.example.app:/oauth/callback",
+            ["iOS", "Android", "desktop", "CLI"],
+        ),
+        AppKind(
+            "service",
+            "Machine-to-machine service",
+            "A backend, job or script that calls the API as itself.",
+            CONFIDENTIAL,
+            [CLIENT_CREDENTIALS],
+            ["read"],
+            "",
+            ["cron jobs", "microservices", "CI"],
+        ),
+        AppKind(
+            "device",
+            "TV or device",
+            "Has no keyboard or browser: people approve it on their phone.",
+            PUBLIC,
+            [DEVICE_CODE],
+            ["openid", "profile"],
+            "",
+            ["smart TVs", "consoles", "printers"],
+        ),
+    ]
+}
+
+
+class LogoField(forms.ImageField):
+    """An image field that refuses an oversized file before Pillow spends time parsing it."""
+
+    def to_python(self, data):
+        if data is not None and getattr(data, "size", 0) > LOGO_MAX_BYTES:
+            raise ValidationError(
+                f"This file is {data.size / 1024 / 1024:.1f} MB; upload a logo of 1 MB or less."
+            )
+        return super().to_python(data)
+
+
+class UriListWidget(forms.Textarea):
+    """One URI per line without JavaScript; the HTMX row editor posts one value per row instead."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"rows": 3, "spellcheck": "false", "autocapitalize": "off", **(attrs or {})})
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return "\n".join(data.getlist(name))
+        return data.get(name)
+
+    def format_value(self, value):
+        return "\n".join(split_uris(value)) if value else ""
+
+
+class ApplicationForm(forms.ModelForm):
+    name = forms.CharField(max_length=80, help_text="People see this on the consent screen.")
+    client_type = forms.ChoiceField(
+        choices=[(value, label) for value, (label, _) in CLIENT_TYPES.items()], widget=forms.RadioSelect
+    )
+    grant_types = forms.MultipleChoiceField(
+        label="Grant types",
+        choices=[(value, label) for value, (label, _) in GRANTS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one way for your app to get tokens."},
+    )
+    homepage_url = forms.URLField(label="Homepage", required=False, assume_scheme="https")
+    privacy_policy_url = forms.URLField(label="Privacy policy", required=False, assume_scheme="https")
+    terms_url = forms.URLField(label="Terms of service", required=False, assume_scheme="https")
+    allowed_scopes = forms.MultipleChoiceField(
+        label="Scopes your app may request",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one scope your app may request."},
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "name",
+            "description",
+            "homepage_url",
+            "logo",
+            "privacy_policy_url",
+            "terms_url",
+            "client_type",
+            "grant_types",
+            "redirect_uris",
+            "post_logout_redirect_uris",
+            "allowed_origins",
+            "allowed_scopes",
+        ]
+        labels = {
+            "redirect_uris": "Redirect URIs",
+            "post_logout_redirect_uris": "Sign-out redirect URIs",
+            "allowed_origins": "Allowed origins",
+        }
+        help_texts = {
+            "description": "One or two sentences on what your app does, shown on the consent screen.",
+            "logo": "PNG, JPEG, WebP or GIF, at least 64x64 pixels, up to 1 MB. We make it a 256x256 PNG.",
+            "redirect_uris": "Where Gatehouse may send people back after they approve your app. "
+            "https only; http://127.0.0.1 or http://[::1] (any port) and app schemes such as "
+            "com.example.app:/callback for native apps.",
+            "post_logout_redirect_uris": "Where people may land after signing out through your app (OpenID "
+            "Connect RP-initiated logout). Same rules as redirect URIs.",
+            "allowed_origins": "For single-page apps only: the origins (https://app.example.com) "
+            "that may call "
+            "the token endpoint from a browser.",
+        }
+        field_classes = {"logo": LogoField}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+            "redirect_uris": UriListWidget(),
+            "post_logout_redirect_uris": UriListWidget(),
+            "allowed_origins": UriListWidget(),
+            "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Sensitive scopes (admin, introspection) are granted to apps by staff, not self-served.
+        self.scope_names = [
+            name for name, scope in CATALOGUE.items() if scope.kind != Kind.SENSITIVE or user.is_staff
+        ]
+        current = self.instance.allowed_scopes if self.instance.pk else []
+        self.scope_names += [name for name in current if name in CATALOGUE and name not in self.scope_names]
+        self.fields["allowed_scopes"].choices = [(name, name) for name in self.scope_names]
+        justifications = self.instance.scope_justifications or {}
+        for name in self.scope_names:
+            self.fields[f"why_{name}"] = forms.CharField(
+                label=f"Why your app needs {name}",
+                required=False,
+                max_length=JUSTIFICATION_MAX,
+                initial=justifications.get(name, ""),
+                widget=forms.TextInput(attrs={"placeholder": "Why you need it (optional)"}),
+            )
+        for name in ("homepage_url", "privacy_policy_url", "terms_url"):
+            self.fields[name].widget.attrs.setdefault("placeholder", "https://")
+        for name in ("redirect_uris", "post_logout_redirect_uris", "allowed_origins"):
+            # The template titles these lists with a <legend>, not a <label>.
+            self.fields[name].widget.attrs["aria-labelledby"] = f"id_{name}_legend"
+        if not self.instance.pk and not self.is_bound:
+            self.fields["name"].widget.attrs["autofocus"] = True
+
+    # --- what the template shows next to each choice --------------------------------------
+
+    @property
+    def client_type_options(self) -> list:
+        return [(radio, CLIENT_TYPES[radio.data["value"]][1]) for radio in self["client_type"]]
+
+    @property
+    def grant_type_options(self) -> list:
+        return [(box, GRANTS[box.data["value"]][1]) for box in self["grant_types"]]
+
+    @property
+    def scope_groups(self) -> list:
+        """[(group title, [(checkbox, scope, justification field), ...]), ...] in catalogue order."""
+        boxes = {box.data["value"]: box for box in self["allowed_scopes"]}
+        groups: dict[str, list] = {}
+        for name in self.scope_names:
+            scope = CATALOGUE[name]
+            groups.setdefault(SCOPE_GROUPS[scope.kind], []).append((boxes[name], scope, self[f"why_{name}"]))
+        return list(groups.items())
+
+    def preview_data(self) -> QueryDict:
+        """The values the consent preview shows: what was posted, or what the form starts with."""
+        if self.is_bound:
+            return self.data
+        data = QueryDict(mutable=True)
+        for name in (
+            "name",
+            "description",
+            "homepage_url",
+            "privacy_policy_url",
+            "terms_url",
+            "redirect_uris",
+        ):
+            data[name] = self[name].value() or ""
+        data.setlist("allowed_scopes", self["allowed_scopes"].value() or [])
+        for name in self.scope_names:
+            data[f"why_{name}"] = self[f"why_{name}"].value() or ""
+        return data
+
+    # --- validation -------------------------------------------------------------------------
+
+    def _is_public(self) -> bool:
+        return self.cleaned_data.get("client_type", self.instance.client_type) == PUBLIC
+
+    def _clean_redirects(self, name: str, label: str) -> str:
+        def check(uri):
+            check_redirect_uri(uri, native=self._is_public())
+
+        return " ".join(clean_uri_list(self.cleaned_data.get(name, ""), check=check, label=label))
+
+    def clean_redirect_uris(self) -> str:
+        return self._clean_redirects("redirect_uris", "Redirect URI")
+
+    def clean_post_logout_redirect_uris(self) -> str:
+        return self._clean_redirects("post_logout_redirect_uris", "Sign-out URI")
+
+    def clean_allowed_origins(self) -> str:
+        origins = clean_uri_list(
+            self.cleaned_data.get("allowed_origins", ""), check=check_origin, label="Origin"
+        )
+        return " ".join(origin.rstrip("/") for origin in origins)
+
+    def _clean_https_link(self, name: str) -> str:
+        url = self.cleaned_data.get(name, "")
+        if url and urlsplit(url).scheme != "https":
+            raise ValidationError("Use an https:// address: people open this link from the consent screen.")
+        return url
+
+    def clean_homepage_url(self) -> str:
+        return self._clean_https_link("homepage_url")
+
+    def clean_privacy_policy_url(self) -> str:
+        return self._clean_https_link("privacy_policy_url")
+
+    def clean_terms_url(self) -> str:
+        return self._clean_https_link("terms_url")
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not isinstance(logo, UploadedFile):
+            return logo  # unchanged, or False when "Clear" was ticked
+        image_format = getattr(logo.image, "format", None)
+        if image_format not in LOGO_FORMATS:
+            raise ValidationError(
+                f"Upload a PNG, JPEG, WebP or GIF image (this one is {image_format or 'unknown'})."
+            )
+        width, height = logo.image.size
+        if min(width, height) < LOGO_MIN_SIDE:
+            raise ValidationError(f"The logo is {width}x{height} pixels; make it at least 64x64.")
+        if max(width, height) > LOGO_MAX_SIDE:
+            raise ValidationError(f"The logo is {width}x{height} pixels; keep each side at 4096 or less.")
+        return normalize_logo(logo)
+
+    def clean(self):
+        cleaned = super().clean()
+        grants = cleaned.get("grant_types") or []
+        if CLIENT_CREDENTIALS in grants and cleaned.get("client_type") == PUBLIC:
+            self.add_error(
+                "grant_types",
+                "Client credentials needs a confidential client: a public client has no secret to prove "
+                "that a request comes from your server.",
+            )
+        if AUTH_CODE in grants and "redirect_uris" in cleaned and not cleaned["redirect_uris"]:
+            self.add_error(
+                "redirect_uris",
+                "Add at least one redirect URI: after approving your app, "
+                "people are sent back to one of these.",
+            )
+        # ID tokens are signed with the server's RSA key; DOT's clean() checks that one is set.
+        self.instance.algorithm = self.instance.algorithm or Application.RS256_ALGORITHM
+        # DOT keeps one primary grant, and its clean() requires redirect URIs when it is the code grant.
+        for grant in GRANTS:
+            if grant in grants:
+                self.instance.authorization_grant_type = grant
+                break
+        scopes = cleaned.get("allowed_scopes") or []
+        self.instance.scope_justifications = {
+            name: cleaned[f"why_{name}"].strip() for name in scopes if cleaned.get(f"why_{name}", "").strip()
+        }
+        return cleaned
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        """DOT's model checks, minus repeats on fields our validators already explained."""
+        if hasattr(errors, "error_dict"):
+            kept: dict[str, list] = {}
+            for name, messages in errors.error_dict.items():
+                if name in self.errors and name != NON_FIELD_ERRORS:
+                    continue
+                # A model field this form does not show (DOT's algorithm, client_secret).
+                target = name if name in self.fields else NON_FIELD_ERRORS
+                kept.setdefault(target, []).extend(messages)
+            if not kept:
+                return
+            errors = ValidationError(kept)
+        super()._update_errors(errors)

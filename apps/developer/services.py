@@ -1,0 +1,253 @@
+"""Developer-console work shared by its pages: registration, usage numbers, revocation, logos."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from io import BytesIO
+from urllib.parse import urlsplit
+
+from allauth.account.utils import has_verified_email
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_device_grant_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+    refresh_token_expire_timedelta,
+)
+from PIL import Image, ImageOps
+
+from apps.accounts.models import User
+from apps.developer.models import TokenCount
+from apps.developer.validators import check_redirect_uri, split_uris
+from apps.oauth.models import Application, Consent
+from apps.oauth.scopes import describe
+
+LOGO_SIZE = 256
+
+
+def check_can_register(*, user: User) -> None:
+    """Raise PermissionDenied, with the reason, unless `user` may register one more app."""
+    if not has_verified_email(user):
+        raise PermissionDenied("Verify your e-mail address before you register an app.")
+    limit = settings.GATEHOUSE_MAX_APPS_PER_USER
+    if Application.objects.filter(user=user).count() >= limit:
+        raise PermissionDenied(f"You have reached the limit of {limit} apps. Delete one you no longer use.")
+
+
+def register_application(*, application: Application, owner: User) -> Application:
+    """Save a new application for `owner`; its secrets are ClientSecret rows, made separately."""
+    with transaction.atomic():
+        # Lock the owner so two simultaneous registrations cannot both pass the cap.
+        User.objects.select_for_update().filter(pk=owner.pk).first()
+        check_can_register(user=owner)
+        application.user = owner
+        # DOT's own column would otherwise hold a generated secret (or the hash of ""), which
+        # nobody could ever see: every secret is a ClientSecret row.
+        application.client_secret = ""
+        application.hash_client_secret = False
+        application.algorithm = Application.RS256_ALGORITHM
+        application.save()
+    return application
+
+
+def add_redirect_uri(*, application: Application, uri: str) -> None:
+    """Register one more redirect URI, under the same rules as the settings form."""
+    uris = split_uris(application.redirect_uris)
+    if uri in uris:
+        return
+    check_redirect_uri(uri, native=application.client_type == Application.CLIENT_PUBLIC)
+    application.redirect_uris = " ".join([*uris, uri])
+    application.full_clean()
+    application.save(update_fields=["redirect_uris", "updated"])
+
+
+def count_token_issued(*, application_id: int, when: datetime) -> None:
+    """Add one to today's tally of tokens issued to the application (one UPDATE, usually)."""
+    day = timezone.localdate(when)
+    tally = TokenCount.objects.filter(application_id=application_id, day=day)
+    if tally.update(count=F("count") + 1, last_issued=when):
+        return
+    try:
+        with transaction.atomic():
+            TokenCount.objects.create(application_id=application_id, day=day, count=1, last_issued=when)
+    except IntegrityError:  # another token of the same app and day created the row first
+        tally.update(count=F("count") + 1, last_issued=when)
+
+
+class _Count(Func):
+    """COUNT(...) as a plain function, so a correlated subquery needs no GROUP BY."""
+
+    function = "COUNT"
+    output_field = IntegerField()
+
+
+class _CountDistinct(_Count):
+    template = "%(function)s(DISTINCT %(expressions)s)"
+
+
+def _count(queryset: QuerySet, field: str, *, distinct: bool = False) -> Coalesce:
+    counter = _CountDistinct if distinct else _Count
+    return Coalesce(Subquery(queryset.order_by().values(n=counter(F(field)))), Value(0))
+
+
+def _live_consents(now: datetime, application=None) -> QuerySet:
+    application = application if application is not None else OuterRef("pk")
+    return Consent.objects.filter(Q(expires__isnull=True) | Q(expires__gt=now), application=application)
+
+
+def _live_refresh_tokens(now: datetime, application=None) -> QuerySet:
+    tokens = get_refresh_token_model().objects.filter(
+        application=application if application is not None else OuterRef("pk"), revoked__isnull=True
+    )
+    lifetime = refresh_token_expire_timedelta()
+    return tokens.filter(created__gt=now - lifetime) if lifetime else tokens
+
+
+def with_usage(applications: QuerySet) -> QuerySet:
+    """Annotate `authorized_users`, `active_tokens` and `last_issued`, in the same single query.
+
+    A user counts as authorized while they hold a live consent or a live refresh token.
+    """
+    now = timezone.now()
+    consented = _live_consents(now, OuterRef("application_id")).filter(user=OuterRef("user_id"))
+    token_only_users = _live_refresh_tokens(now).exclude(Exists(consented))
+    last_issued = (
+        TokenCount.objects.filter(application=OuterRef("pk")).order_by("-day").values("last_issued")[:1]
+    )
+    return applications.annotate(
+        authorized_users=_count(_live_consents(now), "pk")
+        + _count(token_only_users, "user_id", distinct=True),
+        active_tokens=_count(
+            get_access_token_model().objects.filter(application=OuterRef("pk"), expires__gt=now), "pk"
+        ),
+        last_issued=Subquery(last_issued),
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    day: date
+    count: int
+    x: float
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    bars: list[Bar]
+    total: int
+    peak: int
+    width: int
+    height: int
+    bar_width: float
+
+
+def token_chart(*, application: Application, days: int = 30) -> Chart:
+    """Tokens issued per day over the last `days` days, laid out as SVG bars (one query)."""
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    counts = dict(
+        TokenCount.objects.filter(application=application, day__gte=start).values_list("day", "count")
+    )
+    width, height, gap = 600, 120, 4
+    slot = width / days
+    peak = max(counts.values(), default=0)
+    bars = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        count = counts.get(day, 0)
+        bar_height = round(count / peak * (height - 4), 1) if peak else 0
+        # Days with tokens stay visible however small they are next to the peak.
+        bar_height = max(bar_height, 2) if count else 0
+        bars.append(
+            Bar(day, count, round(offset * slot + gap / 2, 1), round(height - bar_height, 1), bar_height)
+        )
+    return Chart(bars, sum(counts.values()), peak, width, height, round(slot - gap, 1))
+
+
+def _https(url: str) -> str:
+    return url if url.startswith("https://") else ""
+
+
+def consent_preview(data, *, application: Application | None, owner: User) -> dict:
+    """What the consent screen would show for the (possibly unsaved) settings in `data`."""
+    name = (data.get("name") or "").strip()[:80] or "Your app"
+    scopes = [
+        {"scope": scope, "why": (data.get(f"why_{scope.name}") or "").strip()[:120]}
+        for scope in describe(data.getlist("allowed_scopes"))
+    ]
+    redirects = split_uris(" ".join(data.getlist("redirect_uris")))
+    first = urlsplit(redirects[0]) if redirects else None
+    return {
+        "name": name,
+        "initial": name[0].upper(),
+        "description": (data.get("description") or "").strip()[:1000],
+        "logo_url": application.logo.url if application is not None and application.logo else "",
+        "homepage_url": _https(data.get("homepage_url") or ""),
+        "privacy_policy_url": _https(data.get("privacy_policy_url") or ""),
+        "terms_url": _https(data.get("terms_url") or ""),
+        "verified": bool(application and application.verified),
+        "developer": owner.display_name,
+        "user_email": owner.email,
+        "redirect_host": (first.hostname or f"{first.scheme}:") if first else "",
+        "scopes": scopes,
+    }
+
+
+def revoke_all_app_tokens(*, application: Application) -> int:
+    """Revoke every token and pending grant of `application` through DOT; return how many tokens."""
+    access_tokens = get_access_token_model().objects.filter(application=application)
+    refresh_tokens = get_refresh_token_model().objects.filter(application=application, revoked__isnull=True)
+    with transaction.atomic():
+        revoked = access_tokens.count() + refresh_tokens.count()
+        # RefreshToken.revoke() also deletes the access token it was issued with.
+        for refresh_token in list(refresh_tokens):
+            refresh_token.revoke()
+        for access_token in list(access_tokens):
+            access_token.revoke()
+        for id_token in list(get_id_token_model().objects.filter(application=application)):
+            id_token.revoke()
+        # Unredeemed codes and device authorizations would otherwise still turn into tokens.
+        get_grant_model().objects.filter(application=application).delete()
+        get_device_grant_model().objects.filter(client_id=application.client_id).delete()
+    return revoked
+
+
+def delete_application(*, application: Application) -> int:
+    """Revoke everything the app holds, delete it and its logo; return how many tokens were revoked."""
+    logo = application.logo.name
+    with transaction.atomic():
+        revoked = revoke_all_app_tokens(application=application)
+        application.delete()
+    if logo:
+        application.logo.storage.delete(logo)
+    return revoked
+
+
+def replace_logo(*, application: Application, previous: str) -> None:
+    """Delete the file of a logo that an edit replaced or removed."""
+    if previous and previous != application.logo.name:
+        application.logo.storage.delete(previous)
+
+
+def normalize_logo(upload) -> ContentFile:
+    """Re-encode an uploaded logo as a 256x256 PNG: no metadata, no payload riding along."""
+    upload.seek(0)
+    try:
+        with Image.open(upload) as source:
+            image = ImageOps.exif_transpose(source).convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValidationError("This image could not be read. Upload a PNG, JPEG, WebP or GIF.") from exc
+    image = ImageOps.pad(image, (LOGO_SIZE, LOGO_SIZE), color=(0, 0, 0, 0))
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return ContentFile(buffer.getvalue(), name=f"logo-{secrets.token_hex(4)}.png")

@@ -1,0 +1,164 @@
+"""Rules for the URIs a developer registers, with messages that say what to do instead.
+
+DOT's `Application.clean()` still runs after these (the console edits the model through a
+ModelForm); these run first so a developer reads "use https" rather than "invalid_scheme".
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+# RFC 8252 §7.3: loopback IP literals, never the name "localhost" (§8.3).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+
+# Schemes that are not private-use: a browser or the OS already gives them a meaning.
+RESERVED_SCHEMES = frozenset(
+    {"http", "https", "javascript", "data", "file", "ftp", "ws", "wss", "about", "blob", "mailto", "vbscript"}
+)
+# RFC 8252 §7.1: a private-use scheme is a reverse domain name the developer controls.
+PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def is_loopback_uri(uri: str) -> bool:
+    """`http://127.0.0.1…` or `http://[::1]…`: RFC 8252 §7.3 loopback redirect for native apps."""
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def is_private_use_uri(uri: str) -> bool:
+    """`com.example.app:/callback`: an RFC 8252 §7.1 private-use scheme redirect."""
+    scheme = urlsplit(uri).scheme.lower()
+    return scheme not in RESERVED_SCHEMES and bool(PRIVATE_USE_SCHEME.match(scheme))
+
+
+def split_uris(value: str) -> list[str]:
+    """Split what a developer typed (one per line, or space separated) into URIs."""
+    return [part for part in re.split(r"\s+", value or "") if part]
+
+
+def check_redirect_uri(uri: str, *, native: bool) -> None:
+    """Raise a ValidationError that says, in words, why `uri` cannot be a redirect URI."""
+    if "*" in uri:
+        raise ValidationError(
+            "Wildcards are not allowed: register every callback exactly (RFC 9700 §4.1.1).", code="wildcard"
+        )
+    if "#" in uri:
+        raise ValidationError(
+            "Remove the #fragment: a redirect URI cannot have one (RFC 6749 §3.1.2).", code="fragment"
+        )
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise ValidationError("This is not a valid URI.", code="invalid") from None
+    if not parts.scheme:
+        raise ValidationError(
+            "Write the full URI, starting with https:// (for example https://app.example.com/callback).",
+            code="relative",
+        )
+    if "@" in parts.netloc:
+        raise ValidationError(
+            "Remove the user name or password before @: credentials do not belong in a redirect URI.",
+            code="userinfo",
+        )
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        _check_web_uri(uri)
+        return
+    if scheme == "http":
+        if parts.hostname in LOOPBACK_HOSTS:
+            _check_web_uri(uri)
+            return
+        if parts.hostname == "localhost":
+            raise ValidationError(
+                "Use http://127.0.0.1 (or http://[::1]) instead of localhost: loopback IPs accept any port "
+                "and cannot be hijacked by another host name (RFC 8252 §8.3).",
+                code="localhost",
+            )
+        raise ValidationError(
+            "Use https. Plain http is only allowed for loopback addresses such as http://127.0.0.1:8080/callback.",
+            code="insecure",
+        )
+    if scheme in RESERVED_SCHEMES:
+        raise ValidationError(f"The {scheme}: scheme cannot be a redirect URI.", code="scheme")
+    if not native:
+        raise ValidationError(
+            "Custom schemes are for native and mobile apps: make this a public client, or use https.",
+            code="private-scheme-confidential",
+        )
+    if not PRIVATE_USE_SCHEME.match(scheme):
+        raise ValidationError(
+            "Name a custom scheme after a domain you own, reversed, such as com.example.app:/callback "
+            "(RFC 8252 §7.1).",
+            code="private-scheme-name",
+        )
+    if parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        raise ValidationError(
+            f"Write a custom-scheme URI with one slash after the colon, such as {scheme}:/callback.",
+            code="private-scheme-form",
+        )
+
+
+def _check_web_uri(uri: str) -> None:
+    try:
+        _url_validator(uri)
+    except ValidationError:
+        raise ValidationError(
+            "This is not a valid web address: check the host name and port.", code="invalid"
+        ) from None
+
+
+def check_origin(origin: str) -> None:
+    """An allowed CORS origin: `https://host[:port]`, nothing after it."""
+    parts = urlsplit(origin)
+    if parts.scheme != "https":
+        raise ValidationError("Use an https origin, such as https://app.example.com.", code="insecure")
+    if "*" in origin:
+        raise ValidationError("Wildcards are not allowed: list every origin.", code="wildcard")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValidationError(
+            "An origin is only the scheme, host and port, such as https://app.example.com:8443.", code="path"
+        )
+    _check_web_uri(origin)
+
+
+def clean_uri_list(value: str, *, check, label: str) -> list[str]:
+    """Validate every URI in `value` with `check`; report each bad one with its position."""
+    uris = split_uris(value)
+    errors: list[ValidationError] = []
+    seen: set[str] = set()
+    for position, uri in enumerate(uris, start=1):
+        if uri in seen:
+            errors.append(ValidationError(f"{label} {position} ({uri}) is listed twice.", code="duplicate"))
+            continue
+        seen.add(uri)
+        try:
+            check(uri)
+        except ValidationError as exc:
+            errors.extend(
+                ValidationError(f"{label} {position} ({uri}): {message}") for message in exc.messages
+            )
+    if errors:
+        raise ValidationError(errors)
+    return uris
+
+
+def invalid_uris(uris: list[str], *, name: str, native: bool) -> set[int]:
+    """Positions of the URIs the form would refuse, so the row editor can mark those rows."""
+    invalid, seen = set(), set()
+    for position, uri in enumerate(uris):
+        try:
+            if uri in seen:
+                raise ValidationError("duplicate")
+            seen.add(uri)
+            if name == "allowed_origins":
+                check_origin(uri)
+            else:
+                check_redirect_uri(uri, native=native)
+        except ValidationError:
+            invalid.add(position)
+    return invalid

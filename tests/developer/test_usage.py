@@ -1,0 +1,241 @@
+"""Usage numbers, the danger zone, and constant SQL queries however many apps there are."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+from pytest_django.asserts import assertContains
+
+from apps.audit.models import AuditEvent
+from apps.developer.models import TokenCount
+from apps.developer.services import token_chart, with_usage
+from apps.oauth.models import Application, Consent
+from apps.oauth.secrets import create_client_secret
+from tests.developer.conftest import make_app
+from tests.oauth_flow import CLIENT_SECRET, obtain_tokens
+
+AccessToken, RefreshToken, Grant = get_access_token_model(), get_refresh_token_model(), get_grant_model()
+
+
+def refresh(application, refresh_token):
+    return Client().post(
+        reverse("oauth2_provider:token"),
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": application.client_id,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
+
+
+@pytest.fixture
+def two_users_signed_in(application, user, other_user):
+    """Ada and Grace each approve the app once; Ada refreshes once. Four token requests in all."""
+    ada = obtain_tokens(Client(), user=user, application=application, scope="openid profile")
+    grace = obtain_tokens(Client(), user=other_user, application=application, scope="openid")
+    ada_refreshed = refresh(application, ada["refresh_token"]).json()
+    return {"ada": ada_refreshed, "grace": grace}
+
+
+def usage(application) -> Application:
+    return with_usage(Application.objects.filter(pk=application.pk)).get()
+
+
+def test_usage_counts_users_tokens_and_the_last_token(application, two_users_signed_in):
+    app = usage(application)
+    assert app.authorized_users == 2
+    # Rotation revoked Ada's first access token; each of them now holds one live token.
+    assert app.active_tokens == 2
+    assert timezone.now() - app.last_issued < timedelta(minutes=1)
+    chart = token_chart(application=application)
+    assert chart.total == 3 and chart.bars[-1].count == 3 and chart.bars[-1].day == timezone.localdate()
+
+
+def test_tokens_issued_stay_counted_after_they_are_revoked_and_cleared(application, two_users_signed_in):
+    AccessToken.objects.filter(application=application).delete()
+    RefreshToken.objects.filter(application=application).delete()
+    assert token_chart(application=application).total == 3
+
+
+def test_the_chart_covers_30_days_and_nothing_older(application):
+    today = timezone.localdate()
+    now = timezone.now()
+    TokenCount.objects.create(
+        application=application, day=today - timedelta(days=3), count=5, last_issued=now
+    )
+    TokenCount.objects.create(
+        application=application, day=today - timedelta(days=29), count=2, last_issued=now
+    )
+    TokenCount.objects.create(
+        application=application, day=today - timedelta(days=30), count=7, last_issued=now
+    )
+    chart = token_chart(application=application)
+    assert len(chart.bars) == 30 and chart.bars[0].day == today - timedelta(days=29)
+    assert chart.total == 7 and chart.peak == 5
+    assert chart.bars[-4].count == 5 and chart.bars[-4].height == chart.height - 4
+    assert chart.bars[-1].count == 0 and chart.bars[-1].height == 0
+
+
+def test_a_consent_without_live_tokens_still_counts_as_an_authorized_user(
+    application, two_users_signed_in, user
+):
+    Consent.objects.update_or_create(user=user, application=application, defaults={"scope": "openid profile"})
+    for token in RefreshToken.objects.filter(application=application, user=user):
+        token.revoke()
+    assert usage(application).authorized_users == 2
+    Consent.objects.filter(user=user).delete()
+    assert usage(application).authorized_users == 1
+
+
+def test_the_app_page_shows_the_usage(dev_client, application, two_users_signed_in):
+    response = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
+    assertContains(response, "<div><dt>Authorized users</dt><dd>2</dd></div>", html=True)
+    assertContains(response, "<div><dt>Active access tokens</dt><dd>2</dd></div>", html=True)
+    assertContains(response, "<div><dt>Tokens issued</dt><dd>3</dd></div>", html=True)
+    assertContains(response, "Tokens issued per day: 3 in 30 days")
+    assertContains(response, "<strong>2 people</strong>", html=True)
+
+
+def test_revoking_all_tokens_revokes_them_through_dot(
+    dev_client, application, two_users_signed_in, developer
+):
+    tokens = two_users_signed_in
+    response = dev_client.post(reverse("developer:app-revoke-tokens", args=[application.pk]), follow=True)
+    assertContains(response, "Revoked 4 tokens.")
+    assert not AccessToken.objects.filter(application=application).exists()
+    assert not RefreshToken.objects.filter(application=application, revoked__isnull=True).exists()
+    userinfo = Client().get(
+        reverse("oauth2_provider:user-info"), HTTP_AUTHORIZATION=f"Bearer {tokens['grace']['access_token']}"
+    )
+    assert userinfo.status_code == 401
+    assert refresh(application, tokens["ada"]["refresh_token"]).json()["error"] == "invalid_grant"
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.APP_TOKENS_REVOKED)
+    assert event.user == developer and event.data["revoked"] == 4
+
+
+def test_revoking_all_tokens_also_voids_unredeemed_codes(application, user):
+    from tests.oauth_flow import approve, pkce_pair
+
+    browser = Client()
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    approve(browser, application, scope="openid", challenge=pkce_pair()[1])
+    assert Grant.objects.filter(application=application).exists()
+    from apps.developer.services import revoke_all_app_tokens
+
+    revoke_all_app_tokens(application=application)
+    assert not Grant.objects.filter(application=application).exists()
+
+
+def test_deleting_needs_the_app_name_typed(dev_client, application):
+    response = dev_client.post(
+        reverse("developer:app-delete", args=[application.pk]), {"confirm": "photo printer"}
+    )
+    assertContains(response, "Type Photo Printer exactly to confirm.")
+    assert Application.objects.filter(pk=application.pk).exists()
+
+
+def test_deleting_revokes_everything_and_is_audited(dev_client, application, two_users_signed_in, developer):
+    assert usage(application).authorized_users == 2
+    client_id = application.client_id
+    response = dev_client.post(
+        reverse("developer:app-delete", args=[application.pk]), {"confirm": "Photo Printer"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("developer:app-list")
+    assert not Application.objects.filter(pk=application.pk).exists()
+    assert not AccessToken.objects.filter(user__isnull=False).exists()
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.APP_DELETED)
+    assert event.user == developer and event.data["client_id"] == client_id and event.data["revoked"] == 4
+
+
+# --- constant SQL queries for 1 and 50 apps ---------------------------------------------------
+
+
+def populate(owner, count: int) -> list[Application]:
+    apps = [make_app(owner, name=f"App {i}") for i in range(count)]
+    now = timezone.now()
+    for app in apps:
+        create_client_secret(application=app)
+        TokenCount.objects.create(application=app, day=timezone.localdate(), count=3, last_issued=now)
+    return apps
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "url_for",
+    [
+        lambda apps: reverse("developer:app-list"),
+        lambda apps: reverse("developer:playground") + f"?app={apps[0].pk}",
+        lambda apps: reverse("developer:app-detail", args=[apps[0].pk]),
+        lambda apps: reverse("developer:app-edit", args=[apps[0].pk]),
+    ],
+    ids=["list", "playground", "detail", "edit"],
+)
+def test_console_pages_run_the_same_queries_for_1_and_50_apps(
+    dev_client, developer, user, application, django_assert_max_num_queries, url_for
+):
+    obtain_tokens(Client(), user=user, application=application, scope="openid")
+    apps = [application]
+    one = count_queries(dev_client, url_for(apps))
+    apps += populate(developer, 49)
+    # Fifty apps, each with secrets, tokens and consents of its own.
+    for app in apps[1:]:
+        Consent.objects.create(user=user, application=app, scope="openid")
+        create_client_secret(application=apps[0])
+    with django_assert_max_num_queries(one):
+        dev_client.get(url_for(apps))
+
+
+# --- the four tests of each POST action ------------------------------------------------------
+
+
+def test_revoke_tokens_works_for_the_owner(dev_client, application, two_users_signed_in):
+    dev_client.post(reverse("developer:app-revoke-tokens", args=[application.pk]))
+    assert not AccessToken.objects.filter(application=application).exists()
+
+
+def test_revoke_tokens_is_404_for_another_user(other_client, application, two_users_signed_in):
+    assert other_client.post(reverse("developer:app-revoke-tokens", args=[application.pk])).status_code == 404
+    assert AccessToken.objects.filter(application=application).count() == 2
+
+
+def test_revoke_tokens_sends_anonymous_users_to_sign_in(client, application):
+    response = client.post(reverse("developer:app-revoke-tokens", args=[application.pk]))
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def test_revoke_tokens_refuses_get(dev_client, application):
+    assert dev_client.get(reverse("developer:app-revoke-tokens", args=[application.pk])).status_code == 405
+
+
+def test_delete_works_for_the_owner(dev_client, application):
+    dev_client.post(reverse("developer:app-delete", args=[application.pk]), {"confirm": application.name})
+    assert not Application.objects.filter(pk=application.pk).exists()
+
+
+def test_delete_is_404_for_another_user(other_client, application):
+    url = reverse("developer:app-delete", args=[application.pk])
+    assert other_client.post(url, {"confirm": application.name}).status_code == 404
+    assert Application.objects.filter(pk=application.pk).exists()
+
+
+def test_delete_sends_anonymous_users_to_sign_in(client, application):
+    response = client.post(
+        reverse("developer:app-delete", args=[application.pk]), {"confirm": application.name}
+    )
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
+    assert Application.objects.filter(pk=application.pk).exists()
+
+
+def test_delete_refuses_get(dev_client, application):
+    assert dev_client.get(reverse("developer:app-delete", args=[application.pk])).status_code == 405
