@@ -77,7 +77,7 @@ def env_secret(name: str, default: str = "") -> str:
 
 def env_url(name: str, default: str = "", *, schemes: tuple[str, ...]) -> str:
     value = env_str(name, default)
-    if value and not value.split("://", 1)[0] in schemes:
+    if value and value.split("://", 1)[0] not in schemes:
         raise ImproperlyConfigured(f"{name} must be a {' or '.join(schemes)} URL, not {value!r}.")
     return value
 
@@ -91,7 +91,9 @@ def oidc_signing_key(generated_path: Path) -> str:
     key = env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY")
     if key:
         if "PRIVATE KEY" not in key:
-            raise ImproperlyConfigured("GATEHOUSE_OIDC_RSA_PRIVATE_KEY must be a PEM-encoded RSA private key.")
+            raise ImproperlyConfigured(
+                "GATEHOUSE_OIDC_RSA_PRIVATE_KEY must be a PEM-encoded RSA private key."
+            )
         return key
     if generated_path.exists():
         return generated_path.read_text()

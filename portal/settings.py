@@ -31,6 +31,7 @@ SECRET_KEY = env_secret("GATEHOUSE_SECRET_KEY", "django-insecure-gatehouse-devel
 ALLOWED_HOSTS = env_list("GATEHOUSE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("GATEHOUSE_CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("GATEHOUSE_SITE_NAME", "Gatehouse")
+GATEHOUSE_MAX_APPS_PER_USER = env_int("GATEHOUSE_MAX_APPS_PER_USER", 100, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,7 +74,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # E-mails the user after a sign-in from a browser it has not seen (apps/accounts/services.py).
+    "apps.accounts.middleware.NewDeviceMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.social.middleware.SocialAuthErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -116,7 +120,9 @@ REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gatehouse"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gatehouse"}
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends." + env_choice(
     "GATEHOUSE_SESSION_ENGINE", "db", ("db", "cached_db", "cache")
@@ -164,6 +170,8 @@ ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Security notices by e-mail: password, e-mail and MFA changes (allauth's), new-device sign-ins (ours).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth's defaults, stated so operators see them: login failures per IP and per account,
 # sign-ups and password resets per IP. They count in the cache, so Redis shares them.
 ACCOUNT_RATE_LIMITS = {
@@ -183,6 +191,7 @@ MFA_TRUST_ENABLED = True
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 USERSESSIONS_TRACK_ACTIVITY = True
+USERSESSIONS_ADAPTER = "apps.accounts.adapters.UserSessionsAdapter"
 
 # --- django-oauth-toolkit ----------------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
@@ -220,6 +229,22 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # Signing out through an app revokes that app's tokens only (apps.oauth.protocol_views).
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+    # Hands the validator what only the browser session knows (auth_time).
+    "OAUTH2_BACKEND_CLASS": "apps.oauth.validators.GatehouseOAuthLibCore",
+    # The validator checks device codes itself, client first (DOT's hook looks the code up unchecked).
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
+    # RFC 8414 metadata; the discovery views narrow the rest (apps.oauth.protocol_views).
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
     # RFC 9700 gates: every one enforced, and the config gates turn deploy warnings into errors.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
@@ -231,7 +256,32 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Resource-server mode: validate tokens at another Gatehouse's /o/introspect/ (as a client
+    # with is_resource_server), caching each answer at most 60 s so revocations reach us soon.
+    "RESOURCE_SERVER_INTROSPECTION_URL": env_url(
+        "GATEHOUSE_RESOURCE_SERVER_INTROSPECTION_URL", schemes=("http", "https")
+    )
+    or None,
+    "RESOURCE_SERVER_INTROSPECTION_CREDENTIALS": (
+        env_str("GATEHOUSE_RESOURCE_SERVER_CLIENT_ID"),
+        env_secret("GATEHOUSE_RESOURCE_SERVER_CLIENT_SECRET"),
+    )
+    if env_str("GATEHOUSE_RESOURCE_SERVER_CLIENT_ID")
+    else None,
+    # At most 60: checked at start-up (apps/api/apps.py).
+    "RESOURCE_SERVER_TOKEN_CACHING_SECONDS": env_int(
+        "GATEHOUSE_RESOURCE_SERVER_CACHE_SECONDS", 60, minimum=1
+    ),
 }
+# A refresh-token family (everything from one sign-in) ends this long after it began, however
+# often its refresh token rotates (default 30 days).
+GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS = env_int(
+    "GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS", 30 * 86400, minimum=60
+)
+# Requests per minute to each of the token, device-authorization, introspection and revocation
+# endpoints, per client and per client address; counted in the cache.
+GATEHOUSE_OAUTH_RATE_PER_CLIENT = env_int("GATEHOUSE_OAUTH_RATE_PER_CLIENT", 600, minimum=1)
+GATEHOUSE_OAUTH_RATE_PER_ADDRESS = env_int("GATEHOUSE_OAUTH_RATE_PER_ADDRESS", 600, minimum=1)
 
 # --- social-auth-app-django --------------------------------------------------------------
 # https://python-social-auth.readthedocs.io/en/latest/configuration/django.html
@@ -241,38 +291,115 @@ SOCIAL_AUTH_JSONFIELD_ENABLED = True
 SOCIAL_AUTH_REQUIRE_POST = True
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/dashboard/"
 SOCIAL_AUTH_LOGIN_ERROR_URL = "/accounts/login/"
+SOCIAL_AUTH_NEW_ASSOCIATION_REDIRECT_URL = "/settings/sign-in-methods/"
+# Failures become a message and a way back (apps.social.middleware), with DEBUG on too.
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+# New accounts take their names from the provider once; later sign-ins never overwrite them.
+SOCIAL_AUTH_USER_FIELDS = ["username", "email", "first_name", "last_name"]
 SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = env_str("GATEHOUSE_GOOGLE_CLIENT_ID")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = env_secret("GATEHOUSE_GOOGLE_CLIENT_SECRET")
 SOCIAL_AUTH_GOOGLE_OAUTH2_SCOPE = ["email", "profile"]
+SOCIAL_AUTH_GOOGLE_OAUTH2_IGNORE_DEFAULT_SCOPE = True
+# Google client IDs of the native apps whose Google tokens /api/auth/social/ accepts (besides the web one).
+SOCIAL_AUTH_GOOGLE_OAUTH2_NATIVE_CLIENT_IDS = env_list("GATEHOUSE_GOOGLE_NATIVE_CLIENT_IDS", [])
 SOCIAL_AUTH_GITHUB_KEY = env_str("GATEHOUSE_GITHUB_CLIENT_ID")
 SOCIAL_AUTH_GITHUB_SECRET = env_secret("GATEHOUSE_GITHUB_CLIENT_SECRET")
 SOCIAL_AUTH_GITHUB_SCOPE = ["user:email"]
 SOCIAL_AUTH_FACEBOOK_KEY = env_str("GATEHOUSE_FACEBOOK_CLIENT_ID")
 SOCIAL_AUTH_FACEBOOK_SECRET = env_secret("GATEHOUSE_FACEBOOK_CLIENT_SECRET")
 SOCIAL_AUTH_FACEBOOK_SCOPE = ["email"]
-SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = env_url("GATEHOUSE_OIDC_ISSUER_URL", schemes=("http", "https"))
+SOCIAL_AUTH_FACEBOOK_PROFILE_EXTRA_PARAMS = {"fields": "id,name,email,first_name,last_name,picture"}
+SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = env_url("GATEHOUSE_OIDC_ISSUER_URL", schemes=("http", "https")).rstrip("/")
 SOCIAL_AUTH_OIDC_KEY = env_str("GATEHOUSE_OIDC_CLIENT_ID")
 SOCIAL_AUTH_OIDC_SECRET = env_secret("GATEHOUSE_OIDC_CLIENT_SECRET")
+SOCIAL_AUTH_OIDC_TITLE = env_str("GATEHOUSE_OIDC_NAME", "OpenID Connect")
+SOCIAL_AUTH_OIDC_USE_PKCE = True
+# A provider is offered only when its keys are set (the issuer URL too, for OpenID Connect).
+AUTHENTICATION_BACKENDS += [
+    backend
+    for backend, *required in [
+        (
+            "social_core.backends.google.GoogleOAuth2",
+            SOCIAL_AUTH_GOOGLE_OAUTH2_KEY,
+            SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET,
+        ),
+        ("social_core.backends.github.GithubOAuth2", SOCIAL_AUTH_GITHUB_KEY, SOCIAL_AUTH_GITHUB_SECRET),
+        (
+            "social_core.backends.facebook.FacebookOAuth2",
+            SOCIAL_AUTH_FACEBOOK_KEY,
+            SOCIAL_AUTH_FACEBOOK_SECRET,
+        ),
+        (
+            "social_core.backends.open_id_connect.OpenIdConnectAuth",
+            SOCIAL_AUTH_OIDC_OIDC_ENDPOINT,
+            SOCIAL_AUTH_OIDC_KEY,
+            SOCIAL_AUTH_OIDC_SECRET,
+        ),
+    ]
+    if all(required)
+]
+# social-core's load_extra_data and user_details are left out on purpose: provider tokens are
+# not stored, and a provider never overwrites an account. allauth signs the user in (last step).
+SOCIAL_AUTH_PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "apps.social.pipeline.match_verified_email",
+    "apps.social.pipeline.username_from_email",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "apps.social.pipeline.set_up_new_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "apps.social.pipeline.remember_account",
+    "apps.social.pipeline.record_link",
+    "apps.social.pipeline.sign_in_through_allauth",
+]
+SOCIAL_AUTH_DISCONNECT_PIPELINE = [
+    "social_core.pipeline.disconnect.allowed_to_disconnect",
+    "social_core.pipeline.disconnect.get_entries",
+    "apps.social.pipeline.record_unlink",
+    "social_core.pipeline.disconnect.disconnect",
+]
 
 # --- Django REST framework ---------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 
 REST_FRAMEWORK = {
+    # Personal API keys (`Bearer gh_pat_…`) first, then OAuth access tokens through DOT.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "apps.apikeys.authentication.APIKeyAuthentication",
+        "apps.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.exceptions.api_exception_handler",
+    # Per token or API key ("token"), per client address otherwise ("anon"); counted in the cache.
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.CredentialRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("GATEHOUSE_API_RATE", "100/hour"),
         "anon": env_str("GATEHOUSE_API_ANON_RATE", "60/hour"),
     },
+    # The client address is REMOTE_ADDR, or the proxy's X-Forwarded-For entry behind one proxy;
+    # never a header the client could set to get a fresh rate-limit bucket.
+    "NUM_PROXIES": 1 if env_bool("GATEHOUSE_BEHIND_PROXY", False) else 0,
 }
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": "Your account, profile, tokens and connected apps. Authenticate with an OAuth 2 "
+    "access token or a personal API key: `Authorization: Bearer <credential>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
+    "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    "OAUTH2_REFRESH_URL": "/o/token/",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -348,10 +475,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_choice("GATEHOUSE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("GATEHOUSE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    },
     "loggers": {
         # DOT logs request bodies at DEBUG; keep secrets and tokens out of the logs.
         "oauth2_provider": {"level": "INFO"},
         "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
     },
 }

@@ -42,7 +42,11 @@ class AuditEvent(models.Model):
         SOCIAL_SIGNED_IN = "social.signed_in", "Signed in with a provider"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
     )
     kind = models.CharField(max_length=64, choices=Kind.choices, db_index=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -10,7 +10,16 @@ from apps.audit.models import AuditEvent
 log = logging.getLogger("gatehouse.audit")
 
 # Values that must never reach the audit trail, whatever a caller passes in `data`.
-_SECRET_KEYS = {"password", "token", "access_token", "refresh_token", "client_secret", "code", "key", "secret"}
+_SECRET_KEYS = {
+    "password",
+    "token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "code",
+    "key",
+    "secret",
+}
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

@@ -12,8 +12,16 @@ from apps.core.http import HtmxHttpRequest
 DASHBOARD_TILES = [
     ("accounts:profile", "Profile", "Your name, picture, bio and website."),
     ("accounts:security", "Security", "E-mail, password, two-factor authentication, passkeys and sessions."),
-    ("identities:sign-in-methods", "Sign-in methods", "Google, GitHub, Facebook and other accounts you sign in with."),
-    ("oauth:connected-apps", "Connected apps", "Apps you gave access to your account, and what they can see."),
+    (
+        "identities:sign-in-methods",
+        "Sign-in methods",
+        "Google, GitHub, Facebook and other accounts you sign in with.",
+    ),
+    (
+        "oauth:connected-apps",
+        "Connected apps",
+        "Apps you gave access to your account, and what they can see.",
+    ),
     ("audit:security-log", "Security log", "Every sign-in and change to your account, newest first."),
     ("developer:app-list", "Developer console", "Register OAuth apps, manage their secrets and try them."),
     ("apikeys:key-list", "API keys", "Personal keys for scripts that call the API."),

@@ -9,7 +9,15 @@ admin.site.unregister(Application)
 
 @admin.register(Application)
 class GatehouseApplicationAdmin(ApplicationAdmin):
-    list_display = ("name", "client_id", "user", "client_type", "verified", "skip_authorization", "is_resource_server")
+    list_display = (
+        "name",
+        "client_id",
+        "user",
+        "client_type",
+        "verified",
+        "skip_authorization",
+        "is_resource_server",
+    )
     list_filter = ("client_type", "verified", "skip_authorization", "is_resource_server")
 
 

@@ -75,7 +75,9 @@ class Application(AbstractApplication):
 class ClientSecret(models.Model):
     """One of an application's secrets; several may be live at once so rotation needs no downtime."""
 
-    application = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="secrets")
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="secrets"
+    )
     secret_hash = models.CharField(max_length=255)
     last_four = models.CharField(max_length=4)
     created = models.DateTimeField(auto_now_add=True)
@@ -111,7 +113,9 @@ class Consent(models.Model):
     expires = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "application"], name="one_consent_per_user_app")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "application"], name="one_consent_per_user_app")
+        ]
         ordering = ["-updated"]
 
     def __str__(self) -> str:

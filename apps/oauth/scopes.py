@@ -29,13 +29,29 @@ class Scope:
 CATALOGUE: dict[str, Scope] = {
     s.name: s
     for s in [
-        Scope("openid", "Sign you in", "Confirm who you are with your Gatehouse account.", Kind.IDENTITY, True),
-        Scope("profile", "Your public profile", "See your name, username, picture and website.", Kind.IDENTITY),
-        Scope("email", "Your e-mail address", "See your e-mail address and whether it is verified.", Kind.IDENTITY),
+        Scope(
+            "openid", "Sign you in", "Confirm who you are with your Gatehouse account.", Kind.IDENTITY, True
+        ),
+        Scope(
+            "profile", "Your public profile", "See your name, username, picture and website.", Kind.IDENTITY
+        ),
+        Scope(
+            "email",
+            "Your e-mail address",
+            "See your e-mail address and whether it is verified.",
+            Kind.IDENTITY,
+        ),
         Scope("read", "Read your account", "Read your account details through the API.", Kind.READ),
-        Scope("read_profile", "Read your profile", "Read your profile: name, bio, website and picture.", Kind.READ),
+        Scope(
+            "read_profile",
+            "Read your profile",
+            "Read your profile: name, bio, website and picture.",
+            Kind.READ,
+        ),
         Scope("write", "Change your account", "Make changes to your account through the API.", Kind.CHANGE),
-        Scope("write_profile", "Edit your profile", "Change your name, bio, website and picture.", Kind.CHANGE),
+        Scope(
+            "write_profile", "Edit your profile", "Change your name, bio, website and picture.", Kind.CHANGE
+        ),
         Scope(
             "admin",
             "Administer Gatehouse",

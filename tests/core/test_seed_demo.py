@@ -21,7 +21,9 @@ def test_seed_demo_twice_leaves_one_demo_user_and_one_demo_client(capsys):
 
 def test_demo_user_can_sign_in_with_the_printed_password(client):
     call_command("seed_demo")
-    response = client.post("/accounts/login/", {"login": seed_demo.DEMO_EMAIL, "password": seed_demo.DEMO_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": seed_demo.DEMO_EMAIL, "password": seed_demo.DEMO_PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
 
 
@@ -47,7 +49,9 @@ def test_demo_client_completes_a_sign_in_with_its_loopback_redirect(client):
     from tests.oauth_flow import pkce_pair
 
     call_command("seed_demo")
-    client.force_login(User.objects.get(email=seed_demo.DEMO_EMAIL), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(
+        User.objects.get(email=seed_demo.DEMO_EMAIL), backend="django.contrib.auth.backends.ModelBackend"
+    )
     verifier, challenge = pkce_pair()
     params = {
         "response_type": "code",

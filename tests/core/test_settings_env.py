@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_django(**variables: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))
+    }
     environment.update(variables, DJANGO_SETTINGS_MODULE="portal.settings")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -46,7 +48,9 @@ def test_invalid_environment_value_stops_startup_naming_the_variable(name, value
 def test_empty_environment_starts(tmp_path):
     result = start_django(GATEHOUSE_VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "keys" / "oidc.pem").exists(), "the development signing key is generated on first start"
+    assert (tmp_path / "keys" / "oidc.pem").exists(), (
+        "the development signing key is generated on first start"
+    )
 
 
 def test_secret_can_come_from_a_file(tmp_path, monkeypatch):
