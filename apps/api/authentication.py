@@ -1,0 +1,46 @@
+"""OAuth 2 bearer tokens on the API: DOT's authentication, plus the consent's "last used"."""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+
+from apps.apikeys.authentication import bearer_value
+from apps.apikeys.services import looks_like_api_key
+from apps.oauth.models import Consent
+
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def touch_consent(token) -> None:
+    """Mark the consent behind `token` used, at most once a minute per token (cache) and per consent (SQL)."""
+    if token.application_id is None or token.user_id is None:
+        return  # a client-credentials token, or a resource server's cached introspection
+    if not cache.add(f"gatehouse:api:consent-used:{token.pk}", 1, int(LAST_USED_PRECISION.total_seconds())):
+        return
+    now = timezone.now()
+    stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
+    Consent.objects.filter(stale, user_id=token.user_id, application_id=token.application_id).update(
+        last_used=now
+    )
+
+
+class TokenAuthentication(OAuth2Authentication):
+    """DOT's `OAuth2Authentication` (validation; introspection in resource-server mode), plus bookkeeping."""
+
+    def authenticate(self, request):
+        value = bearer_value(request)
+        if value is not None and looks_like_api_key(value):
+            return None  # an API key: APIKeyAuthentication has decided already
+        # DOT reads the body for RFC 6750 form-encoded tokens: give it Django's request, so an
+        # operation that takes no body does not fail on whatever body a client sends anyway.
+        result = super().authenticate(request._request)
+        if result is None:
+            return None
+        user, token = result
+        touch_consent(token)
+        # Client-credentials tokens have no user; DRF wants a user object either way.
+        return user or AnonymousUser(), token

@@ -1,0 +1,141 @@
+"""Output shapes of the API (and the documented input of the profile update).
+
+Validation of profile input is ProfileForm's, through `update_profile`; the input serializer
+here only describes it for the schema. No serializer ever carries a token or key value.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import Profile, User
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    # A URL or "" (no website): OpenAPI's `format: uri` would call the empty string invalid.
+    website = serializers.CharField(read_only=True, help_text="The user's website, or an empty string.")
+    avatar = serializers.SerializerMethodField(help_text="Absolute URL of the profile picture, or null.")
+
+    class Meta:
+        model = Profile
+        fields = ["display_name", "bio", "website", "avatar", "updated"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_avatar(self, profile: Profile) -> str | None:
+        if not profile.avatar:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(profile.avatar.url) if request else profile.avatar.url
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """Documents PUT/PATCH /api/profile/; the profile page's form validates it."""
+
+    display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    avatar = serializers.ImageField(
+        required=False,
+        allow_null=True,
+        help_text="A PNG, JPEG or WebP upload (multipart), or null to remove it.",
+    )
+
+
+class UserSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+    profile = ProfileSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "display_name",
+            "date_joined",
+            "profile",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationRefSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class TokenInfoSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["access_token", "api_key"])
+    scope = serializers.CharField(help_text="Space-separated scopes.")
+    scopes = serializers.ListField(child=serializers.CharField())
+    expires = serializers.DateTimeField(allow_null=True)
+    expires_in = serializers.IntegerField(
+        allow_null=True, help_text="Seconds left, or null if it never expires."
+    )
+    application = ApplicationRefSerializer(allow_null=True)
+    user = UserRefSerializer(allow_null=True)
+
+
+class GrantSerializer(serializers.Serializer):
+    """The tokens one application holds for the user, counted, never shown."""
+
+    application = ApplicationRefSerializer()
+    scopes = serializers.ListField(child=serializers.CharField())
+    access_tokens = serializers.IntegerField()
+    refresh_tokens = serializers.IntegerField()
+    first_issued = serializers.DateTimeField()
+    expires = serializers.DateTimeField(allow_null=True, help_text="When the newest access token expires.")
+
+
+class RevokedCountSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many applications lost their access.")
+
+
+class ConnectedAppSerializer(serializers.Serializer):
+    application = ApplicationRefSerializer()
+    scopes = serializers.ListField(child=serializers.CharField())
+    granted = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(allow_null=True)
+    expires = serializers.DateTimeField(allow_null=True)
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    """RFC 6749 §6; client authentication as at /o/token/ (HTTP Basic or these fields)."""
+
+    refresh_token = serializers.CharField()
+    grant_type = serializers.ChoiceField(choices=["refresh_token"], required=False)
+    client_id = serializers.CharField(required=False)
+    client_secret = serializers.CharField(required=False)
+    scope = serializers.CharField(required=False, help_text="Optionally narrower than the original grant.")
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    refresh_token = serializers.CharField()
+    scope = serializers.CharField()
+    id_token = serializers.CharField(required=False)
+
+
+class TokenEndpointErrorSerializer(serializers.Serializer):
+    """RFC 6749 §5.2, as /o/token/ answers."""
+
+    error = serializers.CharField()
+    error_description = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(
+        help_text="A stable code: invalid_token, insufficient_scope, rate_limited, …"
+    )
+    error_description = serializers.CharField()
+    scope = serializers.CharField(required=False, help_text="With insufficient_scope: the scopes needed.")
+    fields = serializers.DictField(required=False, help_text="With invalid_request: errors per field.")
+    retry_after = serializers.IntegerField(required=False, help_text="With rate_limited: seconds to wait.")

@@ -1,0 +1,108 @@
+"""Personal API keys: issue (shown once), find by the presented key, revoke."""
+
+from datetime import datetime
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from apps.accounts.models import User
+from apps.apikeys.models import KEY_ID_LENGTH, KEY_PREFIX, LAST_USED_PRECISION, SECRET_LENGTH, APIKey
+from apps.audit.models import AuditEvent
+from apps.audit.services import record
+from apps.oauth.scopes import CATALOGUE, Kind
+
+BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+KEY_LENGTH = len(KEY_PREFIX) + KEY_ID_LENGTH + 1 + SECRET_LENGTH
+# The hasher for 256-bit machine secrets (apps/core/hashers.py): keyed SHA-256, microseconds.
+KEY_HASHER = "gatehouse_sha256"
+
+
+def available_scopes(user: User) -> list[str]:
+    """Scopes a key of `user` may carry: the API's read/change scopes, and `admin` for staff."""
+    names = [scope.name for scope in CATALOGUE.values() if scope.kind in (Kind.READ, Kind.CHANGE)]
+    if user.is_staff:
+        names.append("admin")
+    return names
+
+
+def looks_like_api_key(value: str) -> bool:
+    return value.startswith(KEY_PREFIX)
+
+
+def _split(raw: str) -> tuple[str, str] | None:
+    if len(raw) != KEY_LENGTH or not raw.startswith(KEY_PREFIX):
+        return None
+    key_id, sep, secret = raw[len(KEY_PREFIX) :].partition("_")
+    if sep != "_" or len(key_id) != KEY_ID_LENGTH or len(secret) != SECRET_LENGTH:
+        return None
+    if not set(key_id + secret) <= set(BASE62):
+        return None
+    return key_id, secret
+
+
+def create_api_key(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[APIKey, str]:
+    """Issue a key for `user`; return it and the raw key, which is never stored nor shown again."""
+    unknown = set(scopes) - set(available_scopes(user))
+    if unknown or not scopes:
+        raise ValidationError({"scopes": "Choose at least one of the scopes offered for API keys."})
+    key_id = get_random_string(KEY_ID_LENGTH, BASE62)
+    raw = f"{KEY_PREFIX}{key_id}_{get_random_string(SECRET_LENGTH, BASE62)}"
+    ordered = [name for name in CATALOGUE if name in set(scopes)]
+    api_key = APIKey.objects.create(
+        user=user,
+        name=name,
+        key_id=key_id,
+        key_hash=make_password(raw, hasher=KEY_HASHER),
+        scope=" ".join(ordered),
+        expires=expires,
+    )
+    record(
+        AuditEvent.Kind.KEY_CREATED, user=user, request=request, name=name, key_id=key_id, scope=api_key.scope
+    )
+    return api_key, raw
+
+
+def revoke_api_key(*, api_key: APIKey, request: HttpRequest | None = None) -> None:
+    """Delete the key (its hash goes with it); the audit trail keeps its name and id."""
+    record(
+        AuditEvent.Kind.KEY_REVOKED,
+        user=api_key.user,
+        request=request,
+        name=api_key.name,
+        key_id=api_key.key_id,
+    )
+    api_key.delete()
+
+
+def find_api_key(raw: str) -> APIKey | None:
+    """The live key `raw` stands for; None if malformed, unknown, wrong, expired or of an inactive user."""
+    parts = _split(raw)
+    if parts is None:
+        return None
+    api_key = APIKey.objects.active().select_related("user").filter(key_id=parts[0]).first()
+    if api_key is None or not check_password(raw, api_key.key_hash):
+        return None
+    if not api_key.user.is_active:
+        return None
+    return api_key
+
+
+def touch_api_key(api_key: APIKey) -> None:
+    """Record use at most once a minute: skip when the loaded row is recent, else a conditional UPDATE."""
+    now = timezone.now()
+    if api_key.last_used is not None and api_key.last_used > now - LAST_USED_PRECISION:
+        return
+    stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
+    if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):
+        api_key.last_used = now

@@ -1,0 +1,139 @@
+"""Resource-server mode: a second Gatehouse process, with its own database, checks tokens at
+the first one's /o/introspect/ and sees a revocation within its cache time."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.urls import reverse
+
+from apps.oauth.models import Application
+from apps.oauth.secrets import create_client_secret
+from tests.api.conftest import bearer
+from tests.oauth_flow import CLIENT_SECRET, form_post, obtain_tokens
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+CACHE_SECONDS = 2
+RESOURCE_SERVER_CLIENT_ID = "photo-api-resource-server"
+START_TIMEOUT = 90
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def resource_server_client(developer) -> Application:
+    """The second service's registration at the first: a client staff marked as a resource server."""
+    app = Application.objects.create(
+        client_id=RESOURCE_SERVER_CLIENT_ID,
+        name="Photo API",
+        user=developer,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        client_secret="",
+        hash_client_secret=False,
+        is_resource_server=True,
+    )
+    create_client_secret(application=app, value=CLIENT_SECRET)
+    return app
+
+
+@pytest.fixture(scope="module")
+def resource_server_process(live_server, tmp_path_factory):
+    """A real second Gatehouse (gunicorn, own SQLite file, no shared cache) in resource-server mode."""
+    tmp_path = tmp_path_factory.mktemp("resource-server")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'resource-server.sqlite3'}",
+        GATEHOUSE_VAR_DIR=str(tmp_path),
+        GATEHOUSE_SECRET_KEY=secrets.token_urlsafe(40),
+        GATEHOUSE_ALLOWED_HOSTS="127.0.0.1",
+        GATEHOUSE_DEBUG="false",
+        GATEHOUSE_SSL_REDIRECT="false",
+        GATEHOUSE_RESOURCE_SERVER_INTROSPECTION_URL=f"{live_server.url}/o/introspect/",
+        GATEHOUSE_RESOURCE_SERVER_CLIENT_ID=RESOURCE_SERVER_CLIENT_ID,
+        GATEHOUSE_RESOURCE_SERVER_CLIENT_SECRET=CLIENT_SECRET,
+        GATEHOUSE_RESOURCE_SERVER_CACHE_SECONDS=str(CACHE_SECONDS),
+    )
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    subprocess.run(
+        [*manage, "migrate", "--no-input", "-v", "0"], env=env, cwd=BASE_DIR, check=True, timeout=300
+    )
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "portal.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if requests.get(f"{url}/healthz/", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or the worker still booting
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the resource server did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def resource_server(resource_server_process, resource_server_client) -> str:
+    return resource_server_process
+
+
+def test_resource_server_sees_a_revocation_within_its_cache_time(client, user, application, resource_server):
+    tokens = obtain_tokens(client, user=user, application=application, scope="read")
+    me = f"{resource_server}/api/me/"
+
+    response = requests.get(me, headers=bearer(tokens["access_token"]), timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["username"] == "ada"  # known only from the introspection answer
+
+    revoked = form_post(
+        client,
+        reverse("oauth2_provider:revoke-token"),
+        {"token": tokens["access_token"], "client_id": application.client_id, "client_secret": CLIENT_SECRET},
+    )
+    assert revoked.status_code == 200
+    revoked_at = time.monotonic()
+    while (status := requests.get(me, headers=bearer(tokens["access_token"]), timeout=10).status_code) == 200:
+        assert time.monotonic() - revoked_at < CACHE_SECONDS + 3, "still accepted well past the cache time"
+        time.sleep(0.2)
+    assert status == 401
+    assert time.monotonic() - revoked_at <= CACHE_SECONDS + 1.5
+
+
+def test_resource_server_checks_scopes_and_rejects_unknown_tokens(client, user, application, resource_server):
+    tokens = obtain_tokens(client, user=user, application=application, scope="read_profile")
+    wrong_scope = requests.get(
+        f"{resource_server}/api/me/", headers=bearer(tokens["access_token"]), timeout=10
+    )
+    assert wrong_scope.status_code == 403
+    assert 'error="insufficient_scope"' in wrong_scope.headers["WWW-Authenticate"]
+    unknown = requests.get(f"{resource_server}/api/me/", headers=bearer("never-issued"), timeout=10)
+    assert unknown.status_code == 401
+    assert 'error="invalid_token"' in unknown.headers["WWW-Authenticate"]

@@ -1,0 +1,76 @@
+"""Rate limits per token, per API key and per address: 429, its headers, then recovery."""
+
+import time
+
+import pytest
+
+from tests.api.conftest import bearer
+
+
+@pytest.fixture
+def tiny_rates(settings):
+    """Two calls per 3 seconds: long enough that three quick calls share one window."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "2/3s", "anon": "2/3s"},
+    }
+
+
+def call(client, credential: str | None = None):
+    return client.get("/api/me/", headers=bearer(credential) if credential else {})
+
+
+def test_a_key_over_its_rate_gets_429_then_recovers(client, api_key, tiny_rates):
+    key = api_key(["read"])
+    first, second, third = call(client, key), call(client, key), call(client, key)
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("2", "1")
+    assert second["X-RateLimit-Remaining"] == "0"
+    assert third["X-RateLimit-Remaining"] == "0"
+    retry_after = int(third["Retry-After"])
+    assert 1 <= retry_after <= 3
+    assert 0 < int(third["X-RateLimit-Reset"]) - time.time() <= 4  # Unix time, rounded up
+    assert third.json() == {
+        "error": "rate_limited",
+        "error_description": third.json()["error_description"],
+        "retry_after": retry_after,
+    }
+    time.sleep(retry_after + 0.2)
+    recovered = call(client, key)
+    assert recovered.status_code == 200
+    assert recovered["X-RateLimit-Remaining"] == "1"
+
+
+def test_each_token_has_its_own_budget(client, issue, tiny_rates):
+    spent, fresh = issue("read")["access_token"], issue("read")["access_token"]
+    assert [call(client, spent).status_code for _ in range(3)] == [200, 200, 429]
+    assert call(client, fresh).status_code == 200
+
+
+def test_a_key_and_a_token_of_one_user_are_counted_apart(client, issue, api_key, tiny_rates):
+    token = issue("read")["access_token"]
+    key = api_key(["read"])
+    assert [call(client, token).status_code for _ in range(3)] == [200, 200, 429]
+    assert call(client, key).status_code == 200
+
+
+def test_anonymous_calls_are_counted_per_address(client, api_key, tiny_rates):
+    statuses = [
+        client.get("/api/me/", REMOTE_ADDR="203.0.113.7").status_code,
+        client.get("/api/me/", REMOTE_ADDR="203.0.113.7", headers=bearer("not-a-token")).status_code,
+        client.get("/api/me/", REMOTE_ADDR="203.0.113.7").status_code,
+    ]
+    # Failed credentials spend the address's budget too, before the 401.
+    assert statuses == [401, 401, 429]
+    assert client.get("/api/me/", REMOTE_ADDR="198.51.100.9").status_code == 401
+    # A forwarded-for header is not trusted without a proxy: no fresh budget from it.
+    spoofed = client.get("/api/me/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.55")
+    assert spoofed.status_code == 429
+    # A valid key is counted on its own budget, not the address's.
+    assert call(client, api_key(["read"])).status_code == 200
+
+
+def test_the_default_rate_is_the_recipes_100_an_hour(client, api_key):
+    response = call(client, api_key(["read"]))
+    assert response["X-RateLimit-Limit"] == "100"
+    assert response["X-RateLimit-Remaining"] == "99"
