@@ -54,3 +54,12 @@ def test_security_log_lists_only_the_users_own_events(auth_client, user, other_u
     response = auth_client.get(reverse("audit:security-log"))
     assertContains(response, "Password changed")
     assert "Two-factor authentication added" not in response.content.decode()
+
+
+def test_dashboard_links_to_everything_a_user_can_do(auth_client):
+    from apps.core.views import DASHBOARD_TILES
+
+    response = auth_client.get(reverse("core:dashboard"))
+    for name, title, _ in DASHBOARD_TILES:
+        assertContains(response, f'href="{reverse(name)}"')
+        assertContains(response, title)
