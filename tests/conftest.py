@@ -9,8 +9,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from apps.accounts.models import User
 from apps.oauth.models import Application
-from apps.oauth.secrets import create_client_secret
-from tests.oauth_flow import CLIENT_SECRET, REDIRECT_URI, obtain_tokens
+from tests.oauth_flow import make_client, obtain_tokens
 
 PASSWORD = "a-long-test-password-42"
 
@@ -71,22 +70,14 @@ def developer(db) -> User:
 @pytest.fixture
 def application(developer) -> Application:
     """A confidential authorization-code client whose secret is CLIENT_SECRET (a hashed ClientSecret row)."""
-    app = Application.objects.create(
+    return make_client(
+        developer,
         name="Photo Printer",
-        user=developer,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         grant_types=[Application.GRANT_AUTHORIZATION_CODE],
-        redirect_uris=REDIRECT_URI,
-        client_secret="",
-        hash_client_secret=False,
-        algorithm=Application.RS256_ALGORITHM,
         allowed_scopes=["openid", "profile", "email", "read", "write", "read_profile", "write_profile"],
         description="Prints your photos.",
         homepage_url="https://printer.example.com/",
     )
-    create_client_secret(application=app, value=CLIENT_SECRET)
-    return app
 
 
 @pytest.fixture

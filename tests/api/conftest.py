@@ -8,8 +8,7 @@ from oauth2_provider.models import get_access_token_model
 
 from apps.apikeys.services import create_api_key
 from apps.oauth.models import Application
-from apps.oauth.secrets import create_client_secret
-from tests.oauth_flow import CLIENT_SECRET, REDIRECT_URI, basic_auth, form_post, obtain_tokens
+from tests.oauth_flow import CLIENT_SECRET, basic_auth, form_post, make_client, obtain_tokens
 
 ALL_USER_SCOPES = "read write read_profile write_profile"
 
@@ -61,37 +60,23 @@ def revoke_at_dot(client, application):
 @pytest.fixture
 def admin_app(developer) -> Application:
     """A client allowed the `admin` scope."""
-    app = Application.objects.create(
+    return make_client(
+        developer,
         name="Admin Console",
-        user=developer,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         grant_types=[Application.GRANT_AUTHORIZATION_CODE],
-        redirect_uris=REDIRECT_URI,
-        client_secret="",
-        hash_client_secret=False,
-        algorithm=Application.RS256_ALGORITHM,
         allowed_scopes=["openid", "read", "admin"],
     )
-    create_client_secret(application=app, value=CLIENT_SECRET)
-    return app
 
 
 @pytest.fixture
 def service_app(developer) -> Application:
     """A confidential client-credentials client (a service acting for itself, no user)."""
-    app = Application.objects.create(
+    return make_client(
+        developer,
         name="Nightly Report",
-        user=developer,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
-        client_secret="",
-        hash_client_secret=False,
         allowed_scopes=["read", "write", "admin"],
     )
-    create_client_secret(application=app, value=CLIENT_SECRET)
-    return app
 
 
 @pytest.fixture
