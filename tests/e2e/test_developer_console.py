@@ -1,6 +1,7 @@
 import re
 
 from django.test import Client
+from playwright.sync_api import expect
 
 from apps.oauth.models import Application
 
@@ -46,7 +47,7 @@ def test_developer_registers_an_app_and_sees_its_secret_once(page, shot, live_se
     page.get_by_role("button", name="Register app").click()
     summary = page.get_by_role("alert")
     summary.get_by_text("Redirect URI 1 (http://frame.example.com/callback): Use https.").wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('dev-error-summary')")
+    expect(summary).to_be_focused()
     assert page.get_by_label("Redirect URI 1", exact=True).get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Redirect URI 2", exact=True).get_attribute("aria-invalid") is None
     assert page.get_by_label("Name:").input_value() == "Photo Frame"
