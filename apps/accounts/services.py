@@ -22,8 +22,6 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
-    get_grant_model,
-    get_id_token_model,
     get_refresh_token_model,
 )
 
@@ -32,6 +30,7 @@ from apps.accounts.forms import ProfileForm
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
+from apps.core.tokens import revoke_tokens
 
 
 def profile_form(
@@ -237,22 +236,6 @@ def deletion_impact(*, user: User) -> DeletionImpact:
     )
 
 
-def _revoke_tokens(condition: Q) -> int:
-    """Revoke through DOT every refresh, access and ID token and grant matching `condition`."""
-    revoked = 0
-    for refresh_token in get_refresh_token_model().objects.filter(condition, revoked__isnull=True).iterator():
-        refresh_token.revoke()  # also revokes its access token
-        revoked += 1
-    for access_token in get_access_token_model().objects.filter(condition).iterator():
-        access_token.revoke()
-        revoked += 1
-    for id_token in get_id_token_model().objects.filter(condition).iterator():
-        id_token.revoke()
-    # Grants (authorization codes) have no revoke(): deleting one is how DOT consumes it.
-    get_grant_model().objects.filter(condition).delete()
-    return revoked
-
-
 def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
     """Delete `user` and everything that lets anyone act as them; keep an anonymised audit record.
 
@@ -262,7 +245,7 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
     """
     impact = deletion_impact(user=user)
     with transaction.atomic():
-        tokens = _revoke_tokens(Q(user=user) | Q(application__user=user))
+        tokens = revoke_tokens(Q(user=user) | Q(application__user=user))
         if Consent := _optional_model("oauth", "Consent"):
             Consent.objects.filter(user=user).delete()
         if APIKey := _optional_model("apikeys", "APIKey"):

@@ -17,14 +17,13 @@ from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_device_grant_model,
-    get_grant_model,
-    get_id_token_model,
     get_refresh_token_model,
     refresh_token_expire_timedelta,
 )
 from PIL import Image, ImageOps
 
 from apps.accounts.models import User
+from apps.core.tokens import revoke_tokens
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.models import Application, Consent
@@ -205,19 +204,9 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
 
 def revoke_all_app_tokens(*, application: Application) -> int:
     """Revoke every token and pending grant of `application` through DOT; return how many tokens."""
-    access_tokens = get_access_token_model().objects.filter(application=application)
-    refresh_tokens = get_refresh_token_model().objects.filter(application=application, revoked__isnull=True)
     with transaction.atomic():
-        revoked = access_tokens.count() + refresh_tokens.count()
-        # RefreshToken.revoke() also deletes the access token it was issued with.
-        for refresh_token in list(refresh_tokens):
-            refresh_token.revoke()
-        for access_token in list(access_tokens):
-            access_token.revoke()
-        for id_token in list(get_id_token_model().objects.filter(application=application)):
-            id_token.revoke()
-        # Unredeemed codes and device authorizations would otherwise still turn into tokens.
-        get_grant_model().objects.filter(application=application).delete()
+        revoked = revoke_tokens(Q(application=application))
+        # Device authorizations not yet redeemed would otherwise still turn into tokens.
         get_device_grant_model().objects.filter(client_id=application.client_id).delete()
     return revoked
 

@@ -25,12 +25,12 @@ from oauth2_provider.models import (
     get_id_token_model,
     get_refresh_token_model,
     refresh_token_expire_timedelta,
-    revoke_access_token,
 )
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.core.tokens import revoke_tokens
 from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
 from apps.oauth.scopes import Scope, describe
@@ -212,34 +212,12 @@ def _email_new_app(
         log.exception("could not send the new-app e-mail for consent of user %s", user.pk)
 
 
-def _revoke_tokens(tokens: Iterable[object]) -> int:
-    count = 0
-    for token in tokens:
-        if isinstance(token, AccessToken):
-            # DOT's own revocation path: the bound refresh token goes too (RFC 7009 2.1).
-            revoke_access_token(token)
-        elif isinstance(token, Grant):
-            token.delete()  # an unused authorization code: DOT has no revoke() for grants
-        else:
-            token.revoke()
-        count += 1
-    return count
-
-
 def revoke_access(*, user: User, application: Application, request: HttpRequest | None = None) -> int:
     """Revoke every access, refresh and ID token and unused code `user` gave `application`,
     through DOT, then forget the consent. Returns how many credentials were revoked."""
-    owned = {"user": user, "application": application}
     with transaction.atomic():
-        count = _revoke_tokens(
-            [
-                *AccessToken.objects.filter(**owned),
-                *RefreshToken.objects.filter(**owned, revoked__isnull=True),
-                *IDToken.objects.filter(**owned),
-                *Grant.objects.filter(**owned),
-            ]
-        )
-        Consent.objects.filter(**owned).delete()
+        count = revoke_tokens(Q(user=user, application=application))
+        Consent.objects.filter(user=user, application=application).delete()
     record(
         AuditEvent.Kind.ACCESS_REVOKED,
         user=user,
@@ -268,22 +246,10 @@ def remove_scope(
     if not remaining:
         revoke_access(user=user, application=application, request=request)
         return None
-    owned = {"user": user, "application": application}
     with transaction.atomic():
         consent.scope = " ".join(remaining)
         consent.save(update_fields=["scope", "updated"])
-        carrying = [
-            t
-            for t in [
-                *AccessToken.objects.filter(**owned),
-                *IDToken.objects.filter(**owned),
-                *Grant.objects.filter(**owned),
-            ]
-            if scope in t.scope.split()
-        ]
-        # A live refresh token without its access token can't tell what it carries: revoke it.
-        orphans = RefreshToken.objects.filter(**owned, revoked__isnull=True, access_token__isnull=True)
-        count = _revoke_tokens([*carrying, *orphans])
+        count = revoke_tokens(Q(user=user, application=application), carrying=scope)
     record(
         AuditEvent.Kind.CONSENT_CHANGED,
         user=user,

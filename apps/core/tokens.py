@@ -1,0 +1,47 @@
+"""Taking OAuth credentials back through django-oauth-toolkit: the one path every app uses.
+
+Connected apps (one app, one scope, all apps), the developer console (all of an app's tokens)
+and account deletion all revoke the same four kinds of credential; this is where that happens.
+"""
+
+from django.db import transaction
+from django.db.models import Q
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+    revoke_access_token,
+)
+
+
+def _carries(credential, scope: str | None) -> bool:
+    return scope is None or scope in credential.scope.split()
+
+
+@transaction.atomic
+def revoke_tokens(condition: Q, *, carrying: str | None = None) -> int:
+    """Revoke every live access, refresh and ID token matching `condition`, and void its unused
+    authorization codes, each through DOT; return how many access and refresh tokens died.
+
+    With `carrying`, only credentials whose scope includes it go. A live refresh token whose
+    access token is already gone can't say what it carries, so it goes too.
+    """
+    revoked = 0
+    refresh_tokens = get_refresh_token_model().objects.filter(condition, revoked__isnull=True)
+    for refresh_token in refresh_tokens.select_related("access_token"):
+        access_token = refresh_token.access_token
+        if access_token is None or _carries(access_token, carrying):
+            refresh_token.revoke()  # DOT deletes the access token it was issued with, too
+            revoked += 1 if access_token is None else 2
+    for access_token in get_access_token_model().objects.filter(condition):  # those with no refresh token
+        if _carries(access_token, carrying):
+            revoke_access_token(access_token)
+            revoked += 1
+    for id_token in get_id_token_model().objects.filter(condition):
+        if _carries(id_token, carrying):
+            id_token.revoke()
+    for grant in get_grant_model().objects.filter(condition):
+        if _carries(grant, carrying):
+            grant.delete()  # DOT consumes a code by deleting it; there is no revoke()
+    return revoked
