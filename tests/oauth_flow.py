@@ -41,7 +41,9 @@ def approve(client: Client, application, *, scope: str, challenge: str, **extra)
     params = authorize_params(application, scope=scope, challenge=challenge, **extra)
     response = client.get(reverse("oauth2_provider:authorize"), params)
     if response.status_code == 200:
-        response = client.post(reverse("oauth2_provider:authorize"), {**params, "allow": "Authorize"})
+        response = client.post(
+            reverse("oauth2_provider:authorize"), {**params, "allow": "Authorize", "granted": scope.split()}
+        )
     assert response.status_code == 302, response.content[:500]
     location = response["Location"]
     assert location.startswith(REDIRECT_URI), location

@@ -13,7 +13,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.forms import modelform_factory
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -245,12 +244,13 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
     """
     impact = deletion_impact(user=user)
     with transaction.atomic():
-        tokens = revoke_tokens(Q(user=user) | Q(application__user=user))
+        own_apps = get_application_model().objects.filter(user=user)
+        tokens = revoke_tokens(user=user) + revoke_tokens(applications=own_apps)
         if Consent := _optional_model("oauth", "Consent"):
             Consent.objects.filter(user=user).delete()
         if APIKey := _optional_model("apikeys", "APIKey"):
             APIKey.objects.filter(user=user).delete()
-        get_application_model().objects.filter(user=user).delete()
+        own_apps.delete()
         for session in UserSession.objects.filter(user=user):
             session.end()  # the session store entry and allauth's record of it
         avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()

@@ -1,13 +1,16 @@
 """Taking OAuth credentials back through django-oauth-toolkit: the one path every app uses.
 
 Connected apps (one app, one scope, all apps), the developer console (all of an app's tokens)
-and account deletion all revoke the same four kinds of credential; this is where that happens.
+and account deletion all revoke the same five kinds of credential; this is where that happens.
 """
+
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
 from oauth2_provider.models import (
     get_access_token_model,
+    get_device_grant_model,
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
@@ -20,13 +23,25 @@ def _carries(credential, scope: str | None) -> bool:
 
 
 @transaction.atomic
-def revoke_tokens(condition: Q, *, carrying: str | None = None) -> int:
-    """Revoke every live access, refresh and ID token matching `condition`, and void its unused
-    authorization codes, each through DOT; return how many access and refresh tokens died.
+def revoke_tokens(*, user=None, applications: Iterable | None = None, carrying: str | None = None) -> int:
+    """Revoke what `user` gave (to `applications`, when given), or everything `applications`
+    hold: each live access, refresh and ID token through DOT, and each authorization code and
+    approved device code not yet redeemed. Return how many access and refresh tokens died.
 
     With `carrying`, only credentials whose scope includes it go. A live refresh token whose
     access token is already gone can't say what it carries, so it goes too.
     """
+    if user is None and applications is None:
+        raise ValueError("revoke_tokens needs a user, applications, or both")
+    condition, device_condition = Q(), Q()
+    if user is not None:
+        condition &= Q(user=user)
+        device_condition &= Q(user=user)
+    if applications is not None:
+        applications = list(applications)
+        condition &= Q(application__in=applications)
+        device_condition &= Q(client_id__in=[application.client_id for application in applications])
+
     revoked = 0
     refresh_tokens = get_refresh_token_model().objects.filter(condition, revoked__isnull=True)
     for refresh_token in refresh_tokens.select_related("access_token"):
@@ -41,7 +56,11 @@ def revoke_tokens(condition: Q, *, carrying: str | None = None) -> int:
     for id_token in get_id_token_model().objects.filter(condition):
         if _carries(id_token, carrying):
             id_token.revoke()
-    for grant in get_grant_model().objects.filter(condition):
+    # DOT consumes a code by deleting it (there is no revoke()); a device code once redeemed too.
+    for grant in [
+        *get_grant_model().objects.filter(condition),
+        *get_device_grant_model().objects.filter(device_condition),
+    ]:
         if _carries(grant, carrying):
-            grant.delete()  # DOT consumes a code by deleting it; there is no revoke()
+            grant.delete()
     return revoked

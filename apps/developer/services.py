@@ -204,10 +204,9 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
 
 def revoke_all_app_tokens(*, application: Application) -> int:
     """Revoke every token and pending grant of `application` through DOT; return how many tokens."""
-    with transaction.atomic():
-        revoked = revoke_tokens(Q(application=application))
-        # Device authorizations not yet redeemed would otherwise still turn into tokens.
-        get_device_grant_model().objects.filter(client_id=application.client_id).delete()
+    revoked = revoke_tokens(applications=[application])
+    # Device codes no one has approved yet would otherwise still turn into tokens.
+    get_device_grant_model().objects.filter(client_id=application.client_id).delete()
     return revoked
 
 

@@ -163,16 +163,16 @@ def granted_scopes(
     *,
     allowed: set[str],
     locked: set[str],
-    offered: Iterable[str],
     ticked: Iterable[str],
 ) -> list[str]:
-    """What an Allow grants: the requested scopes the app may have, minus offered ones left unticked.
+    """What an Allow grants: the requested scopes the app may have that are `locked` (required,
+    already granted) or `ticked`.
 
     Only `requested` (what the screen showed, kept server-side) can be granted, so adding
-    scopes to the form grants nothing; `locked` ones (required, already granted) stay.
+    scopes to the form grants nothing, and leaving boxes out of it grants less, never more.
     """
-    untickable = (set(offered) & set(requested)) - locked
-    return [s for s in requested if s in allowed and (s not in untickable or s in set(ticked))]
+    chosen = locked | set(ticked)
+    return [s for s in requested if s in allowed and s in chosen]
 
 
 # --- What the screen shows ---------------------------------------------------------------------

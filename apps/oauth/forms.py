@@ -10,14 +10,11 @@ SCOPE_CHOICES = [(name, scope.label) for name, scope in CATALOGUE.items()]
 class ConsentForm(AllowForm):
     """DOT's allow/deny form plus the user's choices: which optional scopes, and for how long.
 
-    `offered` lists the scopes shown with a checkbox, so an unticked one (which a browser
-    does not send) is told apart from a client that never showed any checkboxes.
+    Only `granted` says yes to a scope: a box the browser did not send (unticked, or left out
+    of a doctored form) grants nothing.
     """
 
     granted = forms.MultipleChoiceField(required=False, choices=SCOPE_CHOICES)
-    offered = forms.MultipleChoiceField(
-        required=False, choices=SCOPE_CHOICES, widget=forms.MultipleHiddenInput
-    )
     remember = forms.ChoiceField(required=False, choices=Consent.Remember.choices)
 
     def clean_remember(self) -> str:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
+    get_device_grant_model,
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
@@ -41,6 +42,7 @@ AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
 Grant = get_grant_model()
+DeviceGrant = get_device_grant_model()
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def revoke_access(*, user: User, application: Application, request: HttpRequest 
     """Revoke every access, refresh and ID token and unused code `user` gave `application`,
     through DOT, then forget the consent. Returns how many credentials were revoked."""
     with transaction.atomic():
-        count = revoke_tokens(Q(user=user, application=application))
+        count = revoke_tokens(user=user, applications=[application])
         Consent.objects.filter(user=user, application=application).delete()
     record(
         AuditEvent.Kind.ACCESS_REVOKED,
@@ -249,7 +251,7 @@ def remove_scope(
     with transaction.atomic():
         consent.scope = " ".join(remaining)
         consent.save(update_fields=["scope", "updated"])
-        count = revoke_tokens(Q(user=user, application=application), carrying=scope)
+        count = revoke_tokens(user=user, applications=[application], carrying=scope)
     record(
         AuditEvent.Kind.CONSENT_CHANGED,
         user=user,
@@ -263,17 +265,24 @@ def remove_scope(
     return consent
 
 
-def revoke_all_access(*, user: User, request: HttpRequest | None = None) -> int:
-    """Revoke every app's access to `user` (each as `revoke_access`); returns how many apps."""
-    app_ids = set(Consent.objects.filter(user=user).values_list("application_id", flat=True))
-    for tokens in (
+def applications_with_access(*, user: User) -> list[Application]:
+    """Every app `user` consented to or that holds anything issued for `user`, by name: what
+    "revoke all" takes back, first-party apps that skipped the consent screen included."""
+    holders = Q(pk__in=Consent.objects.filter(user=user).values("application_id"))
+    for credentials in (
         AccessToken.objects.filter(user=user),
         RefreshToken.objects.filter(user=user, revoked__isnull=True),
         IDToken.objects.filter(user=user),
         Grant.objects.filter(user=user),
     ):
-        app_ids |= set(tokens.values_list("application_id", flat=True))
-    applications = list(Application.objects.filter(pk__in=app_ids))
+        holders |= Q(pk__in=credentials.values("application_id"))
+    holders |= Q(client_id__in=DeviceGrant.objects.filter(user=user).values("client_id"))
+    return list(Application.objects.filter(holders).order_by(Lower("name"), "pk"))
+
+
+def revoke_all_access(*, user: User, request: HttpRequest | None = None) -> int:
+    """Revoke every app's access to `user` (each as `revoke_access`); returns how many apps."""
+    applications = applications_with_access(user=user)
     for application in applications:
         revoke_access(user=user, application=application, request=request)
     return len(applications)

@@ -171,7 +171,6 @@ class AuthorizeView(AuthorizationView):
             self.oauth2_data["claims"] = self.request.GET.get("claims")
         screen = consent_screen(application, scopes, consent)
         form = self.get_form()
-        form.initial["offered"] = screen.optional
         remember_pending_request(self.request, form.initial, scopes)
         context = self.get_context_data(form=form, application=application, scopes=scopes, screen=screen)
         return self.render_to_response(context)
@@ -220,7 +219,6 @@ class AuthorizeView(AuthorizationView):
                 requested,
                 allowed=allowed,
                 locked=required_scopes(application, requested) | previously_granted(consent),
-                offered=data["offered"] if "offered" in self.request.POST else [],
                 ticked=data["granted"],
             )
             # Unticking everything is a No: the token endpoint would otherwise apply default scopes.
@@ -348,7 +346,7 @@ def confirm_revoke_all(request: HtmxHttpRequest) -> HttpResponse:
     template = "oauth/confirm_revoke_all.html"
     if request.htmx:
         template += "#revoke-all-dialog"
-    return render(request, template, {"apps": services.list_connected_apps(user=request.user)})
+    return render(request, template, {"apps": services.applications_with_access(user=request.user)})
 
 
 @login_required

@@ -65,7 +65,7 @@ def test_demo_client_completes_a_sign_in_with_its_loopback_redirect(client):
     }
     page = client.get("/o/authorize/", params)
     assert page.status_code == 200
-    response = client.post("/o/authorize/", {**params, "allow": "Allow"})
+    response = client.post("/o/authorize/", {**params, "allow": "Allow", "granted": params["scope"].split()})
     assert response.status_code == 302
     assert response["Location"].startswith(seed_demo.DEMO_REDIRECT_URI)
     code = parse_qs(urlparse(response["Location"]).query)["code"][0]

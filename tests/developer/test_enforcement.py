@@ -57,7 +57,9 @@ def authorize(user, app, scope="openid"):
     }
     response = browser.get(reverse("oauth2_provider:authorize"), params)
     if response.status_code == 200:
-        response = browser.post(reverse("oauth2_provider:authorize"), {**params, "allow": "Authorize"})
+        response = browser.post(
+            reverse("oauth2_provider:authorize"), {**params, "allow": "Authorize", "granted": scope.split()}
+        )
     return response
 
 

@@ -47,8 +47,8 @@ class Playground:
         page = self.client.get(url.path + "?" + url.query)
         assert page.status_code == 200
         form = {key: value for key, value in page.context["form"].initial.items() if value is not None}
-        # What a browser posts: the CSRF field, and every offered scope left ticked.
-        form.update(csrfmiddlewaretoken="-", granted=form.get("offered", []))
+        # What a browser posts: the CSRF field, and every scope left ticked.
+        form.update(csrfmiddlewaretoken="-", granted=form["scope"].split())
         if allow:
             form["allow"] = "Authorize"
         answer = self.client.post(url.path, form)

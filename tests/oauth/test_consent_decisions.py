@@ -64,13 +64,25 @@ def test_required_scopes_are_granted_even_if_the_form_leaves_them_out(auth_clien
     application.required_scopes = ["email"]
     application.save()
     screen, verifier = screen_for(auth_client, application, scope="openid profile email")
-    response = submit(
-        auth_client, screen, untick=("profile",), extra=[("offered", "openid"), ("offered", "email")]
-    )
+    response = submit(auth_client, screen, untick=("profile",))
     assert set(token_for(auth_client, application, response, verifier)["scope"].split()) == {
         "openid",
         "email",
     }
+
+
+def test_a_form_stripped_of_its_checkboxes_grants_only_what_cannot_be_unticked(
+    auth_client, user, application
+):
+    application.allowed_scopes = ["openid", "read", "admin"]
+    application.save()
+    screen, verifier = screen_for(auth_client, application, scope="openid admin read")
+    data = dict(read_form(screen).fields)
+    data.update(allow="Authorize", granted="read", remember="forever")
+    response = auth_client.post(AUTHORIZE, data)
+    tokens = token_for(auth_client, application, response, verifier)
+    assert set(tokens["scope"].split()) == {"openid", "read"}
+    assert set(Consent.objects.get(user=user, application=application).scopes) == {"openid", "read"}
 
 
 def test_unticking_every_scope_of_a_plain_oauth_request_is_a_deny(auth_client, application):
