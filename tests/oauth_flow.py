@@ -91,7 +91,10 @@ def make_client(owner, *, name: str, grant_types: list[str], secret: str | None 
     from apps.oauth.models import Application
     from apps.oauth.secrets import create_client_secret
 
+    from apps.oauth.scopes import ALL_SCOPES
+
     fields.setdefault("client_type", Application.CLIENT_CONFIDENTIAL if secret else Application.CLIENT_PUBLIC)
+    fields.setdefault("allowed_scopes", list(ALL_SCOPES))
     fields.setdefault(
         "redirect_uris", REDIRECT_URI if Application.GRANT_AUTHORIZATION_CODE in grant_types else ""
     )

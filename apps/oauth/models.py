@@ -40,7 +40,8 @@ class Application(AbstractApplication):
 
     @property
     def allowed_scope_set(self) -> set[str]:
-        return set(self.allowed_scopes or ALL_SCOPES)
+        """The scopes this app may obtain: what was allowed, and nothing when nothing was."""
+        return set(self.allowed_scopes or ()) & set(ALL_SCOPES)
 
     @property
     def enabled_grant_types(self) -> set[str]:

@@ -137,6 +137,8 @@ def get_connected_app(*, user: User, client_id: str) -> ConnectedApp:
 
 def get_consent(*, user: User, client_id: str) -> Consent:
     """The consent `user` gave the app `client_id`; raises Http404 (a 404 in pages and DRF alike)."""
+    if "\x00" in client_id:  # PostgreSQL text can't hold NUL; no client id contains one
+        raise Http404("No such connected app.")
     consent = (
         Consent.objects.select_related("application")
         .filter(user=user, application__client_id=client_id)
@@ -145,6 +147,12 @@ def get_consent(*, user: User, client_id: str) -> Consent:
     if consent is None:
         raise Http404("No such connected app.")
     return consent
+
+
+def _scopes_in_use(user: User, application: Application) -> set[str]:
+    """Scopes that live tokens still carry: a "this time only" decision must not hide them."""
+    live = AccessToken.objects.filter(user=user, application=application, expires__gt=timezone.now())
+    return {scope for token_scope in live.values_list("scope", flat=True) for scope in token_scope.split()}
 
 
 def record_consent(
@@ -165,7 +173,7 @@ def record_consent(
         consent, created = Consent.objects.select_for_update().get_or_create(
             user=user, application=application, defaults={"scope": ""}
         )
-        kept = previously_granted(None if created else consent)
+        kept = previously_granted(None if created else consent) | _scopes_in_use(user, application)
         consent.scope = " ".join(s.name for s in describe(kept | set(scopes)))
         consent.remember = remember
         consent.expires = Consent.expiry_for(remember)

@@ -209,6 +209,15 @@ class GatehouseValidator(OAuth2Validator):
 
     # --- Grants that do not exist -------------------------------------------------------
 
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        """DOT lets any grant refresh; only the grants that issue refresh tokens may, so turning
+        the authorization-code and device grants off also ends the refresh tokens they issued."""
+        if grant_type == "refresh_token":
+            return client.allows_grant_type(
+                Application.GRANT_AUTHORIZATION_CODE, Application.GRANT_DEVICE_CODE
+            )
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
     def validate_user(self, username, password, client, *args, **kwargs):
         """No password grant (RFC 9700 2.4); oauthlib asks this before checking the grant type."""
         return False
@@ -246,9 +255,11 @@ class GatehouseValidator(OAuth2Validator):
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         family = TokenFamily.objects.filter(code_hash=code_hash(code), application=client).first()
+        if family is not None and family.family is not None:
+            # Exchanged already (DOT deleted the code) or being exchanged right now: a replay.
+            self._refuse_replay(family, request, what="authorization_code")
+            return False
         if not valid:
-            if family is not None and family.family is not None:
-                self._refuse_replay(family, request, what="authorization_code")
             return False
         if family is None:  # a code issued before Gatehouse kept these records
             family = TokenFamily.objects.create(
@@ -257,6 +268,20 @@ class GatehouseValidator(OAuth2Validator):
                 code_hash=code_hash(code),
                 auth_time=self._fallback_auth_time(request),
             )
+        request._gatehouse_code_family = family
+        return True
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args, **kwargs):
+        """The last check oauthlib makes on a code exchange, after PKCE: the code is spent here,
+        so a wrong verifier or redirect URI leaves it for the rightful client to retry.
+
+        The redirect URI is required (OAuth 2.1 4.1.3): oauthlib would fill in the registered one.
+        """
+        family = _stash(request, "_gatehouse_code_family")
+        if family is None or _stash(request, "using_default_redirect_uri") is not False:
+            return False
+        if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs):
+            return False
         return self._spend(family, request, what="authorization_code")
 
     def _spend(self, family: TokenFamily, request, *, what: str) -> bool:
@@ -391,6 +416,16 @@ class GatehouseValidator(OAuth2Validator):
             scope=token.get("scope", ""),
             refresh_token_issued="refresh_token" in token,
         )
+        if request.grant_type == "refresh_token" and oauth2_settings.ROTATE_REFRESH_TOKEN:
+            # DOT has just revoked the presented refresh token and its access token.
+            record(
+                AuditEvent.Kind.TOKEN_REVOKED,
+                user=user,
+                request=_audit_request(request),
+                client_id=request.client.client_id,
+                token_type="refresh_token",
+                via="rotation",
+            )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
         if getattr(request.client, "pk", None) is None:

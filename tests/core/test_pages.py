@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
@@ -63,3 +64,10 @@ def test_dashboard_links_to_everything_a_user_can_do(auth_client):
     for name, title, _ in DASHBOARD_TILES:
         assertContains(response, f'href="{reverse(name)}"')
         assertContains(response, title)
+
+
+def test_signed_in_pages_are_never_cached_and_public_ones_may_be(auth_client):
+    for path in ("/dashboard/", "/connected-apps/", "/settings/security/"):
+        cache_control = auth_client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, path
+    assert "no-store" not in Client().get("/").get("Cache-Control", "")

@@ -223,6 +223,36 @@ def test_wrong_code_verifier_is_refused(client, user, application):
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        pytest.param({"code_verifier": pkce_pair()[0]}, id="wrong-verifier"),
+        pytest.param({"code_verifier": None}, id="no-verifier"),
+        pytest.param({"redirect_uri": REDIRECT_URI + "/"}, id="wrong-redirect-uri"),
+        pytest.param({"redirect_uri": None}, id="no-redirect-uri"),
+    ],
+)
+def test_a_failed_exchange_leaves_the_code_for_the_rightful_client(client, user, application, mistake):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verifier, challenge = pkce_pair()
+    code = approve(client, application, scope="read", challenge=challenge, nonce="")["code"]
+    right = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": application.client_id,
+        "client_secret": CLIENT_SECRET,
+        "code_verifier": verifier,
+    }
+    wrong = {key: value for key, value in {**right, **mistake}.items() if value is not None}
+    refused = form_post(client, reverse("oauth2_provider:token"), wrong)
+    assert refused.status_code == 400
+    assert refused.json()["error"] in ("invalid_grant", "invalid_request")
+
+    assert form_post(client, reverse("oauth2_provider:token"), right).status_code == 200
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REUSE).exists()
+
+
 def test_redirect_uri_at_the_token_endpoint_must_be_the_authorized_one(client, user, application):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     verifier, challenge = pkce_pair()

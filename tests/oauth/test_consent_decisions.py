@@ -225,3 +225,13 @@ def test_switch_account_signs_out_and_returns_to_the_same_request(auth_client, a
     assert back["Location"].startswith("/accounts/login/?next=")
     assert auth_client.get(back["Location"]).status_code == 200
     assert AUTHORIZE in back["Location"]
+
+
+def test_this_time_only_decisions_keep_listing_what_live_tokens_carry(auth_client, user, application):
+    allow(auth_client, application, scope="openid profile email", remember="once")
+    allow(auth_client, application, scope="openid read", remember="once")
+    consent = Consent.objects.get(user=user, application=application)
+    assert set(consent.scopes) == {"openid", "profile", "email", "read"}
+    response = auth_client.post(f"/connected-apps/{application.client_id}/scopes/email/remove/")
+    assert response.status_code in (200, 302)
+    assert "email" not in Consent.objects.get(user=user, application=application).scopes

@@ -210,3 +210,39 @@ def test_cleartokenfamilies_deletes_only_records_nothing_can_use(client, applica
 
     assert list(TokenFamily.objects.values_list("pk", flat=True)) == [live.pk]
     assert ended.pk != live.pk
+
+
+def test_an_app_allowed_no_scopes_obtains_none(client, developer):
+    app = make_client(
+        developer,
+        name="Bare",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        allowed_scopes=[],
+    )
+    for scope in ("admin introspection", "read"):
+        response = token_request(
+            client,
+            {"grant_type": "client_credentials", "scope": scope},
+            **basic_auth(app.client_id, CLIENT_SECRET),
+        )
+        assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
+
+
+def test_refresh_stops_when_the_grant_that_issued_it_is_switched_off(client, application, tokens):
+    application.grant_types = [Application.GRANT_CLIENT_CREDENTIALS]
+    application.authorization_grant_type = Application.GRANT_CLIENT_CREDENTIALS
+    application.save()
+    response = refresh(client, application, tokens["refresh_token"])
+    assert response.status_code in (400, 401)
+    assert response.json()["error"] == "unauthorized_client"
+
+
+def test_rotation_is_an_audit_event_for_the_token_it_revoked(client, application, tokens, user):
+    refresh(client, application, tokens["refresh_token"])
+    event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_REVOKED)
+    assert event.user == user
+    assert event.data == {
+        "client_id": application.client_id,
+        "token_type": "refresh_token",
+        "via": "rotation",
+    }
