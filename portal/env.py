@@ -6,11 +6,9 @@ deployment never silently falls back to a default.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def _raw(name: str) -> str | None:
@@ -27,9 +25,9 @@ def env_bool(name: str, default: bool) -> bool:
     value = _raw(name)
     if value is None:
         return default
-    if value.lower() in _TRUE:
+    if value.lower() == "true":
         return True
-    if value.lower() in _FALSE:
+    if value.lower() == "false":
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
@@ -75,11 +73,56 @@ def env_secret(name: str, default: str = "") -> str:
     return default if value is None else value
 
 
-def env_url(name: str, default: str = "", *, schemes: tuple[str, ...]) -> str:
+def env_url(name: str, default: str = "", *, schemes: tuple[str, ...], bare: bool = False) -> str:
+    """A URL with one of `schemes` and, except for file-like schemes, a host (and a valid port).
+
+    `bare` refuses a query and a fragment (an issuer identifier, OIDC Discovery 3).
+    """
     value = env_str(name, default)
-    if value and value.split("://", 1)[0] not in schemes:
-        raise ImproperlyConfigured(f"{name} must be a {' or '.join(schemes)} URL, not {value!r}.")
+    if not value:
+        return value
+    wrong = f"{name} must be a {' or '.join(schemes)} URL"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ImproperlyConfigured(f"{wrong}, not {value!r}.") from None
+    if parts.scheme not in schemes or (parts.scheme not in ("sqlite", "unix") and not parts.hostname):
+        raise ImproperlyConfigured(f"{wrong}, not {value!r}.")
+    if bare and (parts.query or parts.fragment):
+        raise ImproperlyConfigured(f"{name} must have no query or fragment, not {value!r}.")
     return value
+
+
+def env_database(name: str = "DATABASE_URL", **options) -> dict | None:
+    """Django's DATABASES entry for the URL in `name`, or None when it is not set."""
+    url = env_url(name, schemes=("postgres", "postgresql", "sqlite"))
+    if not url:
+        return None
+    import dj_database_url
+
+    try:
+        return dj_database_url.parse(url, **options)
+    except (ValueError, dj_database_url.ParseError) as exc:
+        raise ImproperlyConfigured(f"{name} is not a database URL Django can use: {exc}") from None
+
+
+def _rsa_private_key(name: str, pem: str) -> str:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ImproperlyConfigured(f"{name} must hold PEM-encoded, unencrypted RSA private keys.")
+    return pem
+
+
+def rsa_private_keys(name: str) -> list[str]:
+    """Rotated-out signing keys: PEM RSA private keys separated by a blank line."""
+    return [_rsa_private_key(name, pem.strip()) for pem in env_secret(name).split("\n\n") if pem.strip()]
 
 
 def oidc_signing_key(generated_path: Path) -> str:
@@ -90,11 +133,7 @@ def oidc_signing_key(generated_path: Path) -> str:
     """
     key = env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY")
     if key:
-        if "PRIVATE KEY" not in key:
-            raise ImproperlyConfigured(
-                "GATEHOUSE_OIDC_RSA_PRIVATE_KEY must be a PEM-encoded RSA private key."
-            )
-        return key
+        return _rsa_private_key("GATEHOUSE_OIDC_RSA_PRIVATE_KEY", key)
     if generated_path.exists():
         return generated_path.read_text()
     from cryptography.hazmat.primitives import serialization
@@ -105,6 +144,15 @@ def oidc_signing_key(generated_path: Path) -> str:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     generated_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    generated_path.touch(mode=0o600)
-    generated_path.write_text(pem)
+    # Two processes starting together must end up with one key: write aside, then link it in
+    # only if no other process got there first.
+    partial = generated_path.with_name(f".{generated_path.name}.{os.getpid()}")
+    partial.touch(mode=0o600)
+    partial.write_text(pem)
+    try:
+        os.link(partial, generated_path)
+    except FileExistsError:
+        pem = generated_path.read_text()
+    finally:
+        partial.unlink()
     return pem

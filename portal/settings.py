@@ -6,17 +6,17 @@ console e-mail. Variables are documented in README.md ("Configuration").
 
 from pathlib import Path
 
-import dj_database_url
-
 from portal.env import (
     env_bool,
     env_choice,
+    env_database,
     env_int,
     env_list,
     env_secret,
     env_str,
     env_url,
     oidc_signing_key,
+    rsa_private_keys,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,9 +104,9 @@ TEMPLATES = [
 
 # --- Data --------------------------------------------------------------------------------
 
-DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database, media, outbox and key live here
+if database := env_database("DATABASE_URL", conn_max_age=60, conn_health_checks=True):
+    DATABASES = {"default": database}
 else:
     DATABASES = {
         "default": {
@@ -203,7 +203,8 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
-GATEHOUSE_ISSUER = env_url("GATEHOUSE_ISSUER", schemes=("http", "https")).rstrip("/")
+GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = bool(env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY"))
+GATEHOUSE_ISSUER = env_url("GATEHOUSE_ISSUER", schemes=("http", "https"), bare=True).rstrip("/")
 
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "apps.oauth.validators.GatehouseValidator",
@@ -223,9 +224,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": GATEHOUSE_ISSUER,
     "OIDC_RSA_PRIVATE_KEY": oidc_signing_key(VAR_DIR / "keys" / "oidc.pem"),
-    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [
-        key for key in env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEYS_INACTIVE").split("\n\n") if key.strip()
-    ],
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": rsa_private_keys("GATEHOUSE_OIDC_RSA_PRIVATE_KEYS_INACTIVE"),
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
@@ -464,6 +463,9 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("GATEHOUSE_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+    # One proxy in front: the last X-Forwarded-For entry is the client. allauth's rate limits
+    # and sessions, the audit trail and the OAuth endpoints' limits all read it this way.
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
 
 # --- Internationalisation and logging ----------------------------------------------------
 

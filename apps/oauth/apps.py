@@ -6,4 +6,4 @@ class OauthConfig(AppConfig):
     verbose_name = "OAuth"
 
     def ready(self) -> None:
-        from apps.oauth import consent  # noqa: F401 - connects the sign-in time receiver
+        from apps.oauth import checks, consent  # noqa: F401 - registers checks, connects a receiver

@@ -39,20 +39,20 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def check_endpoint(endpoint: str, *, address: str, client_id: str | None) -> int:
+def check_endpoint(endpoint: str, *, address: str, client_id: str | None, secret: str | None = None) -> int:
     """Count a request to an OAuth `endpoint` per address and per client; 0 or Retry-After seconds.
 
-    The client is the one the request names, before it is authenticated: a client flooding
-    the endpoint is slowed down even while it presents a wrong secret.
+    The client is the one the request names, with the secret it presents: counting before
+    authentication still slows a client that floods the endpoint, and someone who knows only
+    the (public) client id cannot use up the real client's allowance with wrong secrets.
     """
     retry_after = consume(
         f"{endpoint}:address:{_digest(address)}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS
     )
     if client_id:
+        credential = _digest(client_id) + (_digest(secret) if secret else "")
         retry_after = max(
             retry_after,
-            consume(
-                f"{endpoint}:client:{_digest(client_id)}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT
-            ),
+            consume(f"{endpoint}:client:{credential}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT),
         )
     return retry_after

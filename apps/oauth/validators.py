@@ -21,6 +21,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.db.models import F
 from django.http import HttpRequest
+from django.http.request import HttpHeaders
 from django.utils import timezone
 from jwcrypto import jwk
 from jwcrypto.common import JWException
@@ -97,12 +98,12 @@ def _stash(request, name: str):
 def _audit_request(request) -> SimpleNamespace:
     """What `record()` reads from a Django request, taken from the oauthlib request's headers."""
     headers = request.headers or {}
-    return SimpleNamespace(
-        META={
-            "REMOTE_ADDR": headers.get("REMOTE_ADDR", ""),
-            "HTTP_USER_AGENT": headers.get("HTTP_USER_AGENT", ""),
-        }
-    )
+    meta = {
+        name: headers.get(name, "")
+        for name in ("REMOTE_ADDR", "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR")
+        if headers.get(name)
+    }
+    return SimpleNamespace(META=meta, headers=HttpHeaders(meta))
 
 
 def _signing_client(application):

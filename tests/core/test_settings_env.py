@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from portal import env
 
 ROOT = Path(__file__).resolve().parents[2]
+BROKEN_PEM = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
 
 
 def start_django(**variables: str) -> subprocess.CompletedProcess:
@@ -36,6 +37,13 @@ def start_django(**variables: str) -> subprocess.CompletedProcess:
         ("GATEHOUSE_EMAIL", "pigeon"),
         ("DATABASE_URL", "mysql://db/gatehouse"),
         ("GATEHOUSE_OIDC_RSA_PRIVATE_KEY", "not-a-key"),
+        ("GATEHOUSE_OIDC_RSA_PRIVATE_KEY", BROKEN_PEM),
+        ("GATEHOUSE_OIDC_RSA_PRIVATE_KEYS_INACTIVE", "garbage"),
+        ("DATABASE_URL", "postgres://u@h:notaport/db"),
+        ("REDIS_URL", "redis://cache:bad/0"),
+        ("GATEHOUSE_ISSUER", "https://id.example.com/o?x=1"),
+        ("GATEHOUSE_ISSUER", "id.example.com"),
+        ("GATEHOUSE_DEBUG", "1"),
     ],
 )
 def test_invalid_environment_value_stops_startup_naming_the_variable(name, value, tmp_path):
@@ -72,7 +80,31 @@ def test_lists_are_comma_separated(monkeypatch):
     assert env.env_list("GATEHOUSE_ALLOWED_HOSTS", []) == ["id.example.com", "auth.example.com"]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("1", True), ("off", False)])
-def test_booleans_accept_only_true_or_false_words(raw, expected, monkeypatch):
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("TRUE", True)])
+def test_booleans_accept_true_or_false(raw, expected, monkeypatch):
     monkeypatch.setenv("GATEHOUSE_FLAG", raw)
     assert env.env_bool("GATEHOUSE_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["1", "0", "yes", "off"])
+def test_booleans_refuse_other_words(raw, monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="GATEHOUSE_FLAG must be true or false"):
+        env.env_bool("GATEHOUSE_FLAG", False)
+
+
+def test_a_real_key_from_the_environment_is_used_and_the_data_folder_is_made(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    var = tmp_path / "not-yet"
+    result = start_django(GATEHOUSE_VAR_DIR=str(var), GATEHOUSE_OIDC_RSA_PRIVATE_KEY=pem)
+    assert result.returncode == 0, result.stderr
+    assert var.is_dir() and not (var / "keys").exists()

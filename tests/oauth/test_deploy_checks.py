@@ -21,6 +21,7 @@ def production_env(tmp_path) -> dict:
         GATEHOUSE_VAR_DIR=str(tmp_path),
         # An operator's choice (security.W021 otherwise); production-like means they made it.
         GATEHOUSE_HSTS_PRELOAD="true",
+        GATEHOUSE_OIDC_RSA_PRIVATE_KEY=django_settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"],
     )
     return env
 
@@ -73,3 +74,9 @@ def test_allowing_http_redirect_uris_fails_the_deploy_check(settings):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"]}
     with pytest.raises(SystemCheckError, match=r"oauth2_provider\.E003"):
         call_command("check", deploy=True, fail_level="ERROR")
+
+
+def test_a_signing_key_generated_on_the_machine_is_a_deploy_warning(settings):
+    settings.GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = False
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W001"):
+        call_command("check", deploy=True, fail_level="WARNING")
