@@ -71,3 +71,15 @@ def mfa_removed(sender, request, user, authenticator, **kwargs):
 @receiver(mfa_signals.authenticator_reset)
 def mfa_reset(sender, request, user, authenticator, **kwargs):
     record(Kind.MFA_RECOVERY_CODES, user=user, request=request, type=authenticator.type)
+
+
+@receiver(mfa_signals.authentication_failed, dispatch_uid="gatehouse-second-factor-failed")
+def second_factor_failed(sender, request, user, authenticator, reauthentication=False, **kwargs):
+    # The password (or provider) was right: a wrong code here is worth the owner's attention.
+    record(
+        Kind.SIGN_IN_FAILED,
+        user=user,
+        request=request,
+        step="reauthentication" if reauthentication else "second_factor",
+        factor=authenticator.type,
+    )

@@ -37,6 +37,10 @@ MESSAGES = {
         "This is your only way to sign in, so it cannot be disconnected. "
         "Set a password or connect another account first."
     ),
+    "email_verification_rejected": (
+        "That confirmation link has expired or was already used. Sign in with {provider} again "
+        "to get a new one."
+    ),
     "timeout": PROVIDER_DOWN,
     "connection_failed": PROVIDER_DOWN,
     "unavailable": PROVIDER_DOWN,

@@ -163,6 +163,12 @@ def _as_exchange_error(error: SocialAuthBaseException, title: str) -> ExchangeEr
             f"An account with this e-mail address exists: sign in to it in the browser, "
             f"then connect {title} there.",
         )
+    if error.code == "email_confirmation_required":
+        return ExchangeError(
+            403,
+            "interaction_required",
+            f"{title} has not confirmed this e-mail address: sign in through the browser once.",
+        )
     if isinstance(error, AuthPolicyError):
         return ExchangeError(
             403, "access_denied", f"Signing in with {title} is not allowed for this account."

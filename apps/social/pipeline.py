@@ -4,21 +4,34 @@ The pipeline finds or creates the account; allauth signs it in. Handing the user
 login flow (instead of letting social-auth call `login()`) runs allauth's login stages, so a
 social sign-in asks for the second factor and for a confirmed e-mail address exactly like a
 password sign-in does.
+
+A new account is created only for an address someone has proven: the provider's word for it, or
+a confirmation link opened in the browser that started the sign-in. Until then nothing exists that
+could claim the address, so nobody can prepare an account for someone else's mailbox.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.internal.flows.login import record_authentication
 from allauth.account.models import EmailAddress
 from allauth.account.signals import user_signed_up
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.db.models import Q
+from django.urls import reverse
 from social_core.backends.facebook import FacebookOAuth2
 from social_core.backends.github import GithubOAuth2
 from social_core.backends.google import BaseGoogleAuth
 from social_core.backends.open_id_connect import OpenIdConnectAuth
-from social_core.exceptions import AuthAssociationError, AuthResponseError
+from social_core.exceptions import (
+    AuthAssociationError,
+    AuthCredentialError,
+    AuthPolicyError,
+    AuthResponseError,
+)
+from social_core.pipeline.partial import partial
 
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
@@ -28,6 +41,8 @@ from apps.social.services import import_avatar
 
 # Passed by the native token exchange (apps.social.native): no browser session to sign in.
 TOKEN_EXCHANGE = "token_exchange"
+# The address a confirmation link was last sent to, for the "check your inbox" page.
+CONFIRMATION_SENT_TO = "social_confirmation_sent_to"
 
 
 def _claims_verify(email: str, *sources: dict[str, Any] | None) -> bool:
@@ -61,11 +76,16 @@ def _accounts_using(email: str) -> list[User]:
     return list(User.objects.filter(Q(pk__in=owner_ids) | Q(email__iexact=email)).distinct())
 
 
-def match_verified_email(backend, details, response, user=None, *args, **kwargs):
+@partial
+def match_verified_email(
+    strategy, backend, details, response, *args, user=None, current_partial=None, **kwargs
+):
     """Find the existing account for a first-time provider account, only on a verified address.
 
     Without proof from the provider, an address that an account already uses is a dead end:
-    the person signs in to that account first and connects the provider there.
+    the person signs in to that account first and connects the provider there. An address nobody
+    uses must be confirmed by e-mail before an account is made for it (`confirm_new_address`).
+    A partial step: social-core resumes it only in the browser whose session started it.
     """
     email = (details.get("email") or "").strip()
     verified = bool(email) and provider_verified_email(backend, email, response)
@@ -75,13 +95,43 @@ def match_verified_email(backend, details, response, user=None, *args, **kwargs)
         raise AuthResponseError(backend, code="profile_email_missing", claim="email", stage="pipeline")
     owners = _accounts_using(email)
     if not owners:
-        return {"provider_email_verified": verified}
+        if verified:
+            return {"provider_email_verified": True}
+        return confirm_new_address(strategy, backend, email, current_partial, **kwargs)
     if verified and len(owners) == 1:
         # The local address must be confirmed too: an unconfirmed one may be a squatter's.
         owner = owners[0]
         if EmailAddress.objects.filter(user=owner, email__iexact=email, verified=True).exists():
             return {"user": owner, "is_new": False, "provider_email_verified": True}
     raise AuthAssociationError(backend, code="email_in_use", stage="pipeline")
+
+
+def confirm_new_address(strategy, backend, email: str, current_partial, **kwargs):
+    """Prove an address the provider did not verify, by a link opened in this same browser.
+
+    The link carries social-auth's e-mail validation code and this partial pipeline's token;
+    social-core resumes the pipeline only when that token is the one in this session, so the
+    mailbox's owner cannot finish a sign-in someone else started (and link their provider account).
+    """
+    if kwargs.get(TOKEN_EXCHANGE):
+        # A native app has no browser session to confirm in; nothing is created.
+        raise AuthPolicyError(backend, code="email_confirmation_required", stage="pipeline")
+    code = strategy.request_data().get("verification_code")
+    if code:
+        if not strategy.validate_email(email, code):
+            raise AuthCredentialError(backend, code="email_verification_rejected", stage="pipeline")
+        strategy.session_pop(CONFIRMATION_SENT_TO)
+        return {"provider_email_verified": False, "email_confirmed": True}
+    verification = strategy.storage.code.make_code(email)
+    query = urlencode({"verification_code": verification.code, "partial_token": current_partial.token})
+    confirm_path = f"{reverse('social:complete', args=[backend.name])}?{query}"
+    get_account_adapter(strategy.request).send_mail(
+        "social/email/confirm_address",
+        email,
+        {"provider": provider_title(backend.name), "confirm_url": strategy.build_absolute_uri(confirm_path)},
+    )
+    strategy.session_set(CONFIRMATION_SENT_TO, {"email": email, "provider": backend.name})
+    return strategy.redirect(reverse("identities:confirm-email"))
 
 
 def username_from_email(details, user=None, *args, **kwargs):
@@ -102,12 +152,21 @@ def _avatar_url(backend, response: dict[str, Any]) -> str:
 
 
 def set_up_new_user(
-    strategy, backend, details, response, user=None, is_new=False, provider_email_verified=False, **kwargs
+    strategy,
+    backend,
+    details,
+    response,
+    user=None,
+    is_new=False,
+    provider_email_verified=False,
+    email_confirmed=False,
+    **kwargs,
 ):
-    """Give a new account its e-mail address (verified only on the provider's word), name and picture."""
+    """Give a new account its proven e-mail address, name and picture."""
     if not is_new or user is None:
         return
-    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=provider_email_verified)
+    verified = provider_email_verified or email_confirmed
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
     profile = Profile.objects.for_user(user)
     profile.display_name = (details.get("fullname") or "").strip()[:100]
     profile.save(update_fields=["display_name", "updated"])
@@ -116,7 +175,9 @@ def set_up_new_user(
     user_signed_up.send(sender=User, request=strategy.request, user=user, social_provider=backend.name)
 
 
-def remember_account(backend, details, social=None, provider_email_verified=False, *args, **kwargs):
+def remember_account(
+    backend, details, social=None, provider_email_verified=False, email_confirmed=False, *args, **kwargs
+):
     """Keep what the Sign-in methods page shows about the provider account; never its tokens."""
     if social is None:
         return
@@ -125,7 +186,7 @@ def remember_account(backend, details, social=None, provider_email_verified=Fals
         {
             "account_name": str(name)[:200],
             "account_email": details.get("email") or "",
-            "email_verified": provider_email_verified,
+            "email_verified": provider_email_verified or email_confirmed,
         }
     )
 

@@ -1,4 +1,4 @@
-"""Audit of social sign-ins, once allauth has finished the login (after MFA, if any)."""
+"""Audit of the social sign-ins allauth finishes (after any second factor)."""
 
 from allauth.account.signals import user_logged_in
 from django.dispatch import receiver

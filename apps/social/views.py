@@ -8,6 +8,7 @@ from social_django.models import UserSocialAuth
 
 from apps.core.http import HtmxHttpRequest
 from apps.social import services
+from apps.social.pipeline import CONFIRMATION_SENT_TO
 from apps.social.providers import enabled_providers, provider_title
 
 
@@ -35,3 +36,13 @@ def disconnect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{provider_title(identity.provider)} is disconnected.")
     return redirect("identities:sign-in-methods")
+
+
+@require_GET
+def confirm_email(request: HtmxHttpRequest) -> HttpResponse:
+    """The page a new social sign-in waits on while its e-mail address is being confirmed."""
+    sent = request.session.get(CONFIRMATION_SENT_TO)
+    if not sent:
+        return redirect("account_login")
+    context = {"email": sent["email"], "provider": provider_title(sent["provider"])}
+    return render(request, "social/confirm_email.html", context)

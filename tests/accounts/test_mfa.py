@@ -103,6 +103,26 @@ def test_sign_in_with_a_wrong_code_fails(client, totp_user):
     assert client.get(reverse("accounts:security")).status_code == 302
 
 
+@pytest.mark.parametrize("code", ["123456", "not-a-recovery-code"])
+def test_a_wrong_second_factor_after_the_right_password_is_logged(client, user, totp_user, code):
+    sign_in(client)
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.SIGN_IN_FAILED)
+    assert event.data == {"step": "second_factor", "factor": Authenticator.Type.TOTP}
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_a_used_recovery_code_is_logged_as_a_failed_sign_in(client, user, totp_user):
+    _, codes = totp_user
+    sign_in(client)
+    client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    client.post(reverse("mfa_trust"), {"action": "skip"})
+    again = Client()
+    sign_in(again)
+    again.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.SIGN_IN_FAILED).count() == 1
+
+
 def test_sign_in_with_a_recovery_code_works_once(client, user, totp_user):
     _, codes = totp_user
     sign_in(client)

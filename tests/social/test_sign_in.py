@@ -1,5 +1,6 @@
 """The browser flow for each provider, faked at the HTTP layer: accounts, linking, MFA, errors."""
 
+import re
 import time
 
 import pytest
@@ -7,6 +8,7 @@ import requests
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 from social_django.models import UserSocialAuth
@@ -81,18 +83,80 @@ def test_a_picture_that_cannot_be_fetched_does_not_stop_the_sign_in(client, fake
     assert not Profile.objects.get(user__email="newcomer@example.com").avatar
 
 
+def confirmation_link(email: str) -> str:
+    message = mail.outbox[-1]
+    assert message.to == [email]
+    return re.search(r"http://testserver(/social/complete/\S+)", message.body).group(1)
+
+
 @pytest.mark.parametrize("provider", ["github", "facebook", "oidc"])
-def test_new_person_with_unverified_email_must_confirm_it_before_signing_in(client, fakes, provider):
+def test_new_person_with_unverified_email_confirms_it_before_any_account_exists(client, fakes, provider):
     params = begin(client, provider)
     fakes[provider].person(params, email="newcomer@example.com", verified=False)
 
     response = complete(client, provider, params)
 
-    assert response["Location"] == reverse("account_email_verification_sent")
+    assert response["Location"] == reverse("identities:confirm-email")
     assert signed_in_user_id(client) is None
+    assert not User.objects.exists()
+    assert not UserSocialAuth.objects.exists()
+    assertContains(client.get(response["Location"]), "<strong>newcomer@example.com</strong>", html=True)
+    confirmation_link("newcomer@example.com")
+
+
+@pytest.mark.parametrize("provider", ["github", "facebook", "oidc"])
+def test_confirmation_link_in_the_same_browser_creates_the_account(client, fakes, provider):
+    params = begin(client, provider)
+    fakes[provider].person(params, email="newcomer@example.com", verified=False, name="Nina Newcomer")
+    complete(client, provider, params)
+
+    response = client.get(confirmation_link("newcomer@example.com"))
+
+    assert response["Location"] == reverse("core:dashboard")
     user = User.objects.get(email="newcomer@example.com")
-    assert not EmailAddress.objects.get(user=user).verified
-    assert mail.outbox[-1].to == ["newcomer@example.com"]
+    assert signed_in_user_id(client) == str(user.pk)
+    assert EmailAddress.objects.get(user=user).verified
+    assert Profile.objects.get(user=user).display_name == "Nina Newcomer"
+    assert UserSocialAuth.objects.get(user=user).provider == provider
+    assert kinds(user) == sorted(
+        [Kind.SIGNED_UP, Kind.IDENTITY_LINKED, Kind.SIGNED_IN, Kind.SOCIAL_SIGNED_IN]
+    )
+
+
+def test_confirmation_link_opened_in_another_browser_creates_nothing(client, fakes):
+    params = begin(client, "facebook")
+    fakes["facebook"].person(params, email="newcomer@example.com", verified=False)
+    complete(client, "facebook", params)
+    link_path = confirmation_link("newcomer@example.com")
+
+    response = Client().get(link_path)
+
+    assert response["Location"] == reverse("account_login")
+    assert not User.objects.exists()
+    # The browser that started the sign-in can still finish it.
+    assert client.get(link_path)["Location"] == reverse("core:dashboard")
+    assert User.objects.filter(email="newcomer@example.com").exists()
+
+
+def test_a_used_or_forged_confirmation_code_is_refused(client, fakes):
+    params = begin(client, "facebook")
+    fakes["facebook"].person(params, email="newcomer@example.com", verified=False)
+    complete(client, "facebook", params)
+    link_path = re.sub(
+        r"verification_code=\w+", "verification_code=forged", confirmation_link("newcomer@example.com")
+    )
+
+    response = client.get(link_path)
+
+    assert response["Location"] == reverse("account_login")
+    assert messages_of(response) == [
+        "That confirmation link has expired or was already used. Sign in with Facebook again to get a new one."
+    ]
+    assert not User.objects.exists()
+
+
+def test_confirm_email_page_without_a_pending_sign_in_goes_to_sign_in(client):
+    assert client.get(reverse("identities:confirm-email"))["Location"] == reverse("account_login")
 
 
 def test_google_without_a_verified_address_is_refused(client, fakes):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 from social_django.models import UserSocialAuth
 
+from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.oauth.models import Consent, TokenFamily
 from tests.social.providers import FB
@@ -270,7 +271,7 @@ def test_account_with_mfa_must_use_the_browser(client, fakes, rsps, native_app, 
     assert not AccessToken.objects.exists()
 
 
-def test_new_account_with_an_unconfirmed_address_must_use_the_browser(client, fakes, rsps, native_app):
+def test_new_person_with_an_unconfirmed_address_must_use_the_browser(client, fakes, rsps, native_app):
     provider_accepts_token(fakes, rsps, "facebook", email="newcomer@example.com")
 
     response = exchange(client, native_app, "facebook")
@@ -278,6 +279,8 @@ def test_new_account_with_an_unconfirmed_address_must_use_the_browser(client, fa
     assert response.status_code == 403
     assert response.json()["error"] == "interaction_required"
     assert not AccessToken.objects.exists()
+    # No account is made for an address nobody has proven: it could be someone else's.
+    assert not User.objects.filter(email="newcomer@example.com").exists()
 
 
 def test_existing_account_is_not_taken_over_on_an_unverified_address(client, fakes, rsps, native_app, user):
