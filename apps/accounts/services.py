@@ -1,5 +1,6 @@
 """Account services shared by the settings pages and the REST API (one service, two callers)."""
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,18 +36,31 @@ from apps.core.tokens import revoke_tokens
 def profile_form(
     *, user: User, data: dict | None = None, files: dict | None = None, partial: bool = False
 ) -> ProfileForm:
-    """The ProfileForm for `user`; with `partial`, only the fields present in `data`/`files`."""
+    """The ProfileForm for `user`; with `partial`, only the fields present in `data`/`files`.
+
+    `data["avatar"] = None` removes the picture; any other `avatar` that is not an upload in
+    `files` is a field error (the API documents null, and the form reads only files).
+    """
     profile = Profile.objects.for_user(user)
     data = dict(data.items()) if data is not None else None
     form_class = ProfileForm
-    # API callers remove the picture with {"avatar": null}; the form reads the clear checkbox.
-    if data is not None and "avatar" in data and "avatar" not in (files or {}) and not data.pop("avatar"):
-        data["avatar-clear"] = "on"
+    not_an_upload = False
+    if data is not None and "avatar" in data and "avatar" not in (files or {}):
+        if data.pop("avatar") is None:
+            data["avatar-clear"] = "on"  # the form's own way: its clear checkbox
+        else:
+            not_an_upload = True
     if partial and data is not None:
-        present = set(data) | set(files or {}) | ({"avatar"} if "avatar-clear" in data else set())
+        present = (
+            set(data) | set(files or {}) | ({"avatar"} if "avatar-clear" in data or not_an_upload else set())
+        )
         fields = [name for name in ProfileForm.Meta.fields if name in present]
         form_class = modelform_factory(Profile, form=ProfileForm, fields=fields)
-    return form_class(data, files, instance=profile)
+    form = form_class(data, files, instance=profile)
+    if not_an_upload:
+        message = "Upload a PNG, JPEG or WebP picture as a file (multipart), or send null to remove it."
+        form.add_error("avatar", ValidationError(message, code="invalid"))
+    return form
 
 
 def save_profile(*, form: ProfileForm, request: HttpRequest | None = None) -> Profile:
@@ -250,10 +264,15 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
             Consent.objects.filter(user=user).delete()
         if APIKey := _optional_model("apikeys", "APIKey"):
             APIKey.objects.filter(user=user).delete()
+        # A bulk delete calls no model code: the logo files would stay in storage for good.
+        logo_storage = own_apps.model._meta.get_field("logo").storage
+        files = [(logo_storage, name) for name in own_apps.values_list("logo", flat=True) if name]
         own_apps.delete()
         for session in UserSession.objects.filter(user=user):
             session.end()  # the session store entry and allauth's record of it
         avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()
+        if avatar:
+            files.append((Profile._meta.get_field("avatar").storage, avatar))
         # The trail outlives the person: keep what happened and when, not who or from where.
         for event in AuditEvent.objects.filter(user=user).only("pk", "data").iterator():
             data = {k: v for k, v in event.data.items() if k not in _PERSONAL_KEYS}
@@ -270,9 +289,8 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
             api_keys_deleted=impact.api_keys,
         )
         user.delete()
-        if avatar:
-            storage = Profile._meta.get_field("avatar").storage
-            transaction.on_commit(lambda: storage.delete(avatar))
+        for storage, name in files:
+            transaction.on_commit(functools.partial(storage.delete, name))
     if request is not None:
         # The session is gone already; no logout signal, which would audit a user that no longer exists.
         request.session.flush()

@@ -1,11 +1,25 @@
 """The base of every Gatehouse API view: credentials, exact scopes, rate limits and their headers."""
 
+from oauth2_provider.settings import oauth2_settings
 from rest_framework import views
+from rest_framework.exceptions import NotFound
 
 from apps.api.authentication import TokenAuthentication
 from apps.api.permissions import IsUser, TokenHasScope
 from apps.api.throttling import CredentialRateThrottle
 from apps.apikeys.authentication import APIKeyAuthentication
+
+
+def resource_server_mode() -> bool:
+    """This process checks tokens at another Gatehouse's /o/introspect/ (DOT's resource-server mode)."""
+    return bool(oauth2_settings.RESOURCE_SERVER_INTROSPECTION_URL)
+
+
+class NotOnResourceServer(NotFound):
+    default_detail = (
+        "Not available on a resource server: this service checks tokens at the authorization "
+        "server's /o/introspect/ and holds no account data. Call the authorization server's API."
+    )
 
 
 class APIView(views.APIView):
@@ -17,6 +31,16 @@ class APIView(views.APIView):
     permission_classes = [TokenHasScope, IsUser]
     throttle_classes = [CredentialRateThrottle]
     _throttles_checked = False
+    # A resource server knows only what introspection told it: the token's user and scopes.
+    # Views whose data lives on the authorization server say so instead of answering from the
+    # resource server's own, nearly empty database.
+    served_on_resource_server = False
+
+    def initial(self, request, *args, **kwargs) -> None:
+        # Credentials, scopes and rate limits first, exactly as on the authorization server.
+        super().initial(request, *args, **kwargs)
+        if not self.served_on_resource_server and resource_server_mode():
+            raise NotOnResourceServer()
 
     def check_permissions(self, request) -> None:
         # Count the call before judging it, so failed credentials spend their address's budget.

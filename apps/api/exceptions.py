@@ -6,6 +6,7 @@ on `rate_limited`. The codes follow RFC 6749/6750 where one exists.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from oauth2_provider.www_authenticate import build_bearer_challenge
@@ -16,6 +17,14 @@ from rest_framework.views import exception_handler
 from apps.api.permissions import InsufficientScope
 
 REALM = "api"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
 CODES = [
     (InsufficientScope, "insufficient_scope"),
     (exceptions.NotAuthenticated, "invalid_token"),
@@ -28,6 +37,7 @@ CODES = [
     (exceptions.NotAcceptable, "not_acceptable"),
     (exceptions.UnsupportedMediaType, "unsupported_media_type"),
     (exceptions.Throttled, "rate_limited"),
+    (RequestTooLarge, "request_too_large"),
 ]
 
 
@@ -52,6 +62,10 @@ def api_exception_handler(exc: Exception, context: dict):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):  # past DATA_UPLOAD_MAX_MEMORY_SIZE, while parsing
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # too many fields or files, a broken multipart body
+        exc = exceptions.ParseError(f"The request body was refused: {exc}")
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -66,7 +66,7 @@ class ApplicationRefSerializer(serializers.Serializer):
 
 
 class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null on a resource server.")
     username = serializers.CharField()
 
 
@@ -74,9 +74,11 @@ class TokenInfoSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["access_token", "api_key"])
     scope = serializers.CharField(help_text="Space-separated scopes.")
     scopes = serializers.ListField(child=serializers.CharField())
-    expires = serializers.DateTimeField(allow_null=True)
+    expires = serializers.DateTimeField(
+        allow_null=True, help_text="Null if it never expires, or on a resource server (not known there)."
+    )
     expires_in = serializers.IntegerField(
-        allow_null=True, help_text="Seconds left, or null if it never expires."
+        allow_null=True, help_text="Seconds left, or null as for `expires`."
     )
     application = ApplicationRefSerializer(allow_null=True)
     user = UserRefSerializer(allow_null=True)

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from apps.accounts.models import Profile
 from apps.accounts.services import update_profile
 from apps.api import serializers as s
-from apps.api.base import APIView
+from apps.api.base import APIView, resource_server_mode
 from apps.api.grants import active_grants
 from apps.api.permissions import TokenHasScope
 from apps.apikeys.models import APIKey
@@ -56,7 +56,8 @@ def _profile_data(request: Request) -> Mapping:
     }
     if wrong:
         raise ValidationError(wrong)
-    return data
+    # The page's "clear" checkbox is the form's business: API clients remove the picture with null.
+    return {name: value for name, value in data.items() if name != "avatar-clear"}
 
 
 class MeView(APIView):
@@ -115,6 +116,7 @@ class TokenInfoView(APIView):
 
     required_scopes: list[str] = []
     permission_classes = [TokenHasScope]  # no IsUser: client-credentials tokens may ask too
+    served_on_resource_server = True
 
     @extend_schema(
         responses={200: s.TokenInfoSerializer, **errors(401, 429)}, summary="The token or key in use"
@@ -124,6 +126,12 @@ class TokenInfoView(APIView):
         expires = credential.expires
         application = getattr(credential, "application", None)
         user = request.user if request.user.is_authenticated else None
+        user_id = user.pk if user else None
+        if resource_server_mode() and not isinstance(credential, APIKey):
+            # DOT keeps only the introspected user name and scopes (no application); the cached
+            # copy expires when we ask again, not when the token does, and the local user row is
+            # a stand-in whose id means nothing at the authorization server.
+            expires = user_id = None
         data = {
             "type": "api_key" if isinstance(credential, APIKey) else "access_token",
             "scope": credential.scope,
@@ -133,7 +141,7 @@ class TokenInfoView(APIView):
             "application": {"client_id": application.client_id, "name": application.name}
             if application
             else None,
-            "user": {"id": user.pk, "username": user.get_username()} if user else None,
+            "user": {"id": user_id, "username": user.get_username()} if user else None,
         }
         return Response(s.TokenInfoSerializer(data).data)
 
@@ -292,6 +300,7 @@ class TokenRefreshView(APIView):
 class NotFoundView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    served_on_resource_server = True
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:

@@ -94,6 +94,9 @@ def test_deleting_leaves_no_usable_token_consent_key_or_session(
     laptop = make_session(user)
     Profile.objects.for_user(user).avatar.save("me.png", upload())
     avatar = Profile.objects.get(user=user).avatar
+    own_app.logo.save("logo.png", upload("logo.png"))
+    logo = Application.objects.get(pk=own_app.pk).logo
+    assert logo.storage.exists(logo.name)
     assert client.get("/api/me/", **bearer(mine["access_token"])).status_code == 200
     assert client.get("/api/me/", **bearer(raw_key)).status_code == 200
 
@@ -116,6 +119,7 @@ def test_deleting_leaves_no_usable_token_consent_key_or_session(
     assert not laptop._session_store().exists(laptop.session_key)
     assert browser.get(reverse("accounts:security")).status_code == 302
     assert not avatar.storage.exists(avatar.name)
+    assert not logo.storage.exists(logo.name)  # the app went with a bulk delete: no model code ran
     # The developer of the other app keeps their app and their users' access to it.
     assert Application.objects.filter(pk=application.pk).exists()
 

@@ -362,3 +362,38 @@ def test_token_use_marks_the_consent_used_at_most_once_a_minute(client, user, ap
             assert client.get("/api/me/", headers=bearer(tokens["access_token"])).status_code == 200
     assert not [q for q in queries.captured_queries if "oauth_consent" in q["sql"] and "UPDATE" in q["sql"]]
     assert Consent.objects.get(user=user, application=application).last_used == first_use
+
+
+@pytest.mark.parametrize("value", [{}, 0, False, "", [], "abc", {"avatar-clear": "on"}])
+def test_profile_picture_is_kept_unless_the_value_is_null_or_an_upload(
+    client, user, api_key, settings, tmp_path, value
+):
+    settings.MEDIA_ROOT = tmp_path
+    key = api_key(["write_profile"])
+    uploaded = client.patch(
+        "/api/profile/",
+        encode_multipart(BOUNDARY, {"avatar": png()}),
+        content_type=MULTIPART_CONTENT,
+        headers=bearer(key),
+    )
+    assert uploaded.status_code == 200, uploaded.content
+    body = value if value == {"avatar-clear": "on"} else {"avatar": value}
+    response = send_json(client, "patch", "/api/profile/", body, key)
+    if "avatar" in body:
+        assert response.status_code == 400
+        assert list(response.json()["fields"]) == ["avatar"]
+    else:  # the page's clear checkbox means nothing to the API
+        assert response.status_code == 200
+    assert Profile.objects.get(user=user).avatar.name == uploaded.json()["avatar"].split("/media/")[1]
+
+
+def test_profile_picture_as_a_form_field_instead_of_a_file_is_400(client, user, api_key):
+    response = client.patch(
+        "/api/profile/",
+        encode_multipart(BOUNDARY, {"avatar": "abc", "bio": "Hi"}),
+        content_type=MULTIPART_CONTENT,
+        headers=bearer(api_key(["write_profile"])),
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["avatar"]
+    assert Profile.objects.for_user(user).bio == ""
