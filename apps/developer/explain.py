@@ -15,7 +15,15 @@ from apps.oauth.models import Application
 from apps.oauth.scopes import CATALOGUE
 from apps.oauth.validators import redirect_uri_registered
 
-PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# What /o/authorize/ accepts as an S256 code_challenge (RFC 7636 §4.2: 32 bytes, base64url).
+PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+PKCE_CHALLENGE_CHAR = re.compile(r"[A-Za-z0-9_-]")
+# oauthlib refuses these repeated before anything else, with an error page (RFC 6749 §3.1).
+OAUTHLIB_SINGLE_PARAMS = frozenset({"client_id", "response_type", "redirect_uri", "scope", "state"})
+# RFC 8707 lets `resource` repeat; Gatehouse refuses any other repeat after the scopes.
+REPEATABLE = frozenset({"resource"})
+# The methods oauthlib knows; it refuses any other before looking at the scopes.
+OAUTHLIB_CHALLENGE_METHODS = ("plain", "S256")
 # Later reasons mean the URI matched more of a registered one before it differed.
 REASON_ORDER = ["scheme", "hostname", "port", "path", "one URI has a query", "query"]
 
@@ -73,11 +81,11 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
         )
     params = parse_qs(parts.query, keep_blank_values=True)
     repeated = sorted(name for name, values in params.items() if len(values) > 1)
-    if repeated:
+    if fatal_repeats := [name for name in repeated if name in OAUTHLIB_SINGLE_PARAMS]:
         explanation.add(
             "Parameters",
             "fail",
-            f"{', '.join(repeated)} appears more than once; each may appear once.",
+            f"{', '.join(fatal_repeats)} appears more than once; each may appear once.",
             error="invalid_request",
             fatal=True,
         )
@@ -90,8 +98,13 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
     explanation.application = application
     _check_redirect_uri(explanation, query, application)
     _check_response_type(explanation, query, application)
-    _check_pkce(explanation, query)
+    # The endpoint's order: oauthlib asks for a code_challenge and a method it knows, then checks
+    # the scopes; Gatehouse then insists on S256 and a well-formed challenge.
+    pkce_sent = _check_pkce_sent(explanation, query)
     _check_scopes(explanation, query, application)
+    _check_gatehouse_rules(explanation, query, [name for name in repeated if name not in REPEATABLE])
+    if pkce_sent:
+        _check_pkce_s256(explanation, query)
     if not query.get("state"):
         explanation.add(
             "State", "warn", "No state. Send a random value and compare it on the callback: it stops CSRF."
@@ -212,14 +225,13 @@ def _check_response_type(explanation: Explanation, query: dict, application: App
         return
     if response_type != "code":
         # The implicit and hybrid response types exist, but no app may use them.
-        known = "token" in response_type.split()
         explanation.add(
             "Response type",
             "fail",
             f"response_type={response_type} is not supported: "
             "Gatehouse only issues codes (implicit and hybrid "
             "flows leak tokens, RFC 9700 §2.1.2).",
-            error="unauthorized_client" if known else "unsupported_response_type",
+            error="unsupported_response_type",
         )
         return
     if not application.allows_grant_type(Application.GRANT_AUTHORIZATION_CODE):
@@ -234,9 +246,9 @@ def _check_response_type(explanation: Explanation, query: dict, application: App
     explanation.add("Grant type", "pass", "The authorization code grant is enabled for this app.")
 
 
-def _check_pkce(explanation: Explanation, query: dict) -> None:
-    challenge, method = query.get("code_challenge"), query.get("code_challenge_method")
-    if not challenge:
+def _check_pkce_sent(explanation: Explanation, query: dict) -> bool:
+    """oauthlib's PKCE checks, made before the scopes: a challenge, with a method it knows."""
+    if query.get("code_challenge") is None:
         explanation.add(
             "PKCE",
             "fail",
@@ -244,7 +256,48 @@ def _check_pkce(explanation: Explanation, query: dict) -> None:
             "code_challenge_method=S256. Gatehouse requires it from every app.",
             error="invalid_request",
         )
-    elif method != "S256":
+        return False
+    method = query.get("code_challenge_method")
+    if method is not None and method not in OAUTHLIB_CHALLENGE_METHODS:
+        explanation.add(
+            "PKCE",
+            "fail",
+            f"code_challenge_method={method} is not a PKCE method; Gatehouse only accepts S256.",
+            error="invalid_request",
+        )
+        return False
+    return True
+
+
+def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list[str]) -> None:
+    """What Gatehouse refuses after oauthlib accepted the request (OIDC Core §3.1.2.6)."""
+    if repeated:
+        detail = f"{', '.join(repeated)} appears more than once; each may appear once."
+        explanation.add("Parameters", "fail", detail, error="invalid_request")
+    elif "request" in query:
+        explanation.add(
+            "Request object", "fail", "Request objects are not supported.", error="request_not_supported"
+        )
+    elif "request_uri" in query:
+        explanation.add(
+            "Request object",
+            "fail",
+            "request_uri is not supported: send the parameters in the URL.",
+            error="request_uri_not_supported",
+        )
+    elif query.get("response_mode", "query") != "query":
+        explanation.add(
+            "Response mode",
+            "fail",
+            f"response_mode={query['response_mode']} is not supported: leave it out (query is the default).",
+            error="invalid_request",
+        )
+
+
+def _check_pkce_s256(explanation: Explanation, query: dict) -> None:
+    """Gatehouse's own PKCE rules, made after the scopes: S256, and a challenge shaped like one."""
+    challenge, method = query["code_challenge"], query.get("code_challenge_method")
+    if method != "S256":
         explanation.add(
             "PKCE",
             "fail",
@@ -252,15 +305,21 @@ def _check_pkce(explanation: Explanation, query: dict) -> None:
             "Gatehouse only accepts S256.",
             error="invalid_request",
         )
-    elif not PKCE_CHALLENGE.match(challenge):
-        explanation.add(
-            "PKCE",
-            "fail",
-            f"An S256 code_challenge is 43 base64url characters; this one has {len(challenge)}.",
-            error="invalid_request",
-        )
+    elif not PKCE_CHALLENGE.fullmatch(challenge):
+        explanation.add("PKCE", "fail", _challenge_problem(challenge), error="invalid_request")
     else:
         explanation.add("PKCE", "pass", "An S256 code challenge is present.")
+
+
+def _challenge_problem(challenge: str) -> str:
+    rule = (
+        "An S256 code_challenge must be exactly 43 base64url characters (A-Z, a-z, 0-9, - and _, "
+        "no = padding): the SHA-256 of your code_verifier, base64url-encoded (RFC 7636 §4.2)."
+    )
+    other = sorted({char for char in challenge if not PKCE_CHALLENGE_CHAR.fullmatch(char)})
+    if other:
+        return f"{rule} This one contains {' '.join(other)}."
+    return f"{rule} This one has {len(challenge)}."
 
 
 def _check_scopes(explanation: Explanation, query: dict, application: Application) -> None:

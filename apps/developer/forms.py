@@ -172,6 +172,13 @@ class ApplicationForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one scope your app may request."},
     )
+    required_scopes = forms.MultipleChoiceField(
+        label="Required scopes",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Mark a scope Required when your app cannot work without it: people cannot untick it "
+        "on the consent screen. openid is always required.",
+    )
 
     class Meta:
         model = Application
@@ -188,6 +195,7 @@ class ApplicationForm(forms.ModelForm):
             "post_logout_redirect_uris",
             "allowed_origins",
             "allowed_scopes",
+            "required_scopes",
         ]
         labels = {
             "redirect_uris": "Redirect URIs",
@@ -224,6 +232,10 @@ class ApplicationForm(forms.ModelForm):
         current = self.instance.allowed_scopes if self.instance.pk else []
         self.scope_names += [name for name in current if name in CATALOGUE and name not in self.scope_names]
         self.fields["allowed_scopes"].choices = [(name, name) for name in self.scope_names]
+        # openid is always required (the consent screen locks it), so it is not a choice.
+        self.fields["required_scopes"].choices = [
+            (name, f"Require {name}") for name in self.scope_names if name != "openid"
+        ]
         justifications = self.instance.scope_justifications or {}
         for name in self.scope_names:
             self.fields[f"why_{name}"] = forms.CharField(
@@ -253,12 +265,15 @@ class ApplicationForm(forms.ModelForm):
 
     @property
     def scope_groups(self) -> list:
-        """[(group title, [(checkbox, scope, justification field), ...]), ...] in catalogue order."""
+        """[(group title, [(checkbox, scope, justification field, required checkbox or None), ...]), ...]
+        in catalogue order."""
         boxes = {box.data["value"]: box for box in self["allowed_scopes"]}
+        required = {box.data["value"]: box for box in self["required_scopes"]}
         groups: dict[str, list] = {}
         for name in self.scope_names:
             scope = CATALOGUE[name]
-            groups.setdefault(SCOPE_GROUPS[scope.kind], []).append((boxes[name], scope, self[f"why_{name}"]))
+            row = (boxes[name], scope, self[f"why_{name}"], required.get(name))
+            groups.setdefault(SCOPE_GROUPS[scope.kind], []).append(row)
         return list(groups.items())
 
     def preview_data(self) -> QueryDict:
@@ -276,6 +291,7 @@ class ApplicationForm(forms.ModelForm):
         ):
             data[name] = self[name].value() or ""
         data.setlist("allowed_scopes", self["allowed_scopes"].value() or [])
+        data.setlist("required_scopes", self["required_scopes"].value() or [])
         for name in self.scope_names:
             data[f"why_{name}"] = self[f"why_{name}"].value() or ""
         return data
@@ -357,6 +373,13 @@ class ApplicationForm(forms.ModelForm):
                 self.instance.authorization_grant_type = grant
                 break
         scopes = cleaned.get("allowed_scopes") or []
+        required = cleaned.get("required_scopes") or []
+        if not_allowed := [name for name in required if name not in scopes]:
+            self.add_error(
+                "required_scopes",
+                f"{', '.join(not_allowed)} cannot be required: your app may not request "
+                f"{'it' if len(not_allowed) == 1 else 'them'}. Allow it too, or untick Required.",
+            )
         self.instance.scope_justifications = {
             name: cleaned[f"why_{name}"].strip() for name in scopes if cleaned.get(f"why_{name}", "").strip()
         }

@@ -62,6 +62,8 @@ AUTHORIZE_PARAMS = {
     "code_challenge": "BASE64URL(SHA-256(code_verifier)); the verifier itself stays in the app",
     "code_challenge_method": "S256, the only method Gatehouse accepts",
     "nonce": "Random; comes back inside the ID token (replay protection)",
+    "prompt": "consent: show the consent screen even when the person already approved. The "
+    "playground always shows it; your app usually leaves prompt out",
 }
 
 
@@ -251,8 +253,14 @@ def start_run(*, application: Application, endpoints: Endpoints, scope: str) -> 
     challenge = client.create_code_challenge(verifier, "S256")
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(16)
     session = OAuth2Session(client=client, redirect_uri=endpoints.callback, scope=scope.split(), state=state)
+    # prompt=consent: the playground demonstrates the consent step, so a decision the developer
+    # stored on an earlier run must not skip it.
     url, _ = session.authorization_url(
-        endpoints.authorize, nonce=nonce, code_challenge=challenge, code_challenge_method="S256"
+        endpoints.authorize,
+        nonce=nonce,
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        prompt="consent",
     )
     run = Run(application.pk, application.client_id, scope, state, nonce, url)
     run.steps.append(

@@ -26,8 +26,9 @@ from apps.accounts.models import User
 from apps.core.tokens import revoke_tokens
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
+from apps.oauth.consent import consent_screen, redirect_warning
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import describe
+from apps.oauth.scopes import CATALOGUE, Kind, describe
 
 LOGO_SIZE = 256
 
@@ -97,33 +98,49 @@ def _count(queryset: QuerySet, field: str, *, distinct: bool = False) -> Coalesc
     return Coalesce(Subquery(queryset.order_by().values(n=counter(F(field)))), Value(0))
 
 
-def _live_consents(now: datetime, application=None) -> QuerySet:
-    application = application if application is not None else OuterRef("pk")
-    return Consent.objects.filter(Q(expires__isnull=True) | Q(expires__gt=now), application=application)
-
-
-def _live_refresh_tokens(now: datetime, application=None) -> QuerySet:
-    tokens = get_refresh_token_model().objects.filter(
-        application=application if application is not None else OuterRef("pk"), revoked__isnull=True
+def _live_tokens(now: datetime) -> tuple[QuerySet, QuerySet]:
+    """Live access and refresh tokens of the outer user and app, as the connected-apps page sees them."""
+    mine = {"user": OuterRef("user_id"), "application": OuterRef("application_id")}
+    access = get_access_token_model().objects.filter(expires__gt=now, **mine)
+    refresh = get_refresh_token_model().objects.filter(
+        revoked__isnull=True, access_token__isnull=False, **mine
     )
-    lifetime = refresh_token_expire_timedelta()
-    return tokens.filter(created__gt=now - lifetime) if lifetime else tokens
+    if idle := refresh_token_expire_timedelta():
+        refresh = refresh.filter(access_token__expires__gt=now - idle)
+    return access, refresh
 
 
 def with_usage(applications: QuerySet) -> QuerySet:
     """Annotate `authorized_users`, `active_tokens` and `last_issued`, in the same single query.
 
-    A user counts as authorized while they hold a live consent or a live refresh token.
+    A user counts as authorized when the connected-apps page lists the app for them: a decision
+    remembered and unexpired, or live tokens (a "this time only" consent counts only while those
+    live). Users holding live tokens without any consent count too.
     """
     now = timezone.now()
-    consented = _live_consents(now, OuterRef("application_id")).filter(user=OuterRef("user_id"))
-    token_only_users = _live_refresh_tokens(now).exclude(Exists(consented))
+    access, refresh = _live_tokens(now)
+    remembered = ~Q(remember=Consent.Remember.ONCE) & (Q(expires__isnull=True) | Q(expires__gt=now))
+    consents = Consent.objects.filter(application=OuterRef("pk")).filter(
+        remembered | Exists(access) | Exists(refresh)
+    )
+    consented = Consent.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
+    live_access = get_access_token_model().objects.filter(
+        application=OuterRef("pk"), expires__gt=now, user__isnull=False
+    )
+    live_refresh = get_refresh_token_model().objects.filter(
+        application=OuterRef("pk"), revoked__isnull=True, access_token__isnull=False
+    )
+    if idle := refresh_token_expire_timedelta():
+        live_refresh = live_refresh.filter(access_token__expires__gt=now - idle)
+    access_only = live_access.exclude(Exists(consented))
+    refresh_only = live_refresh.exclude(Exists(consented)).exclude(Exists(access))
     last_issued = (
         TokenCount.objects.filter(application=OuterRef("pk")).order_by("-day").values("last_issued")[:1]
     )
     return applications.annotate(
-        authorized_users=_count(_live_consents(now), "pk")
-        + _count(token_only_users, "user_id", distinct=True),
+        authorized_users=_count(consents, "pk")
+        + _count(access_only, "user_id", distinct=True)
+        + _count(refresh_only, "user_id", distinct=True),
         active_tokens=_count(
             get_access_token_model().objects.filter(application=OuterRef("pk"), expires__gt=now), "pk"
         ),
@@ -178,15 +195,32 @@ def _https(url: str) -> str:
 
 
 def consent_preview(data, *, application: Application | None, owner: User) -> dict:
-    """What the consent screen would show for the (possibly unsaved) settings in `data`."""
+    """What the consent screen would show for the (possibly unsaved) settings in `data`.
+
+    The screen is built by the consent screen's own code, for a request of every allowed scope.
+    """
     name = (data.get("name") or "").strip()[:80] or "Your app"
-    scopes = [
-        {"scope": scope, "why": (data.get(f"why_{scope.name}") or "").strip()[:120]}
-        for scope in describe(data.getlist("allowed_scopes"))
-    ]
+    requested = [scope.name for scope in describe(data.getlist("allowed_scopes"))]
+    draft = Application(
+        name=name,
+        required_scopes=[s for s in data.getlist("required_scopes") if s in requested],
+        scope_justifications={
+            s: why for s in requested if (why := (data.get(f"why_{s}") or "").strip()[:120])
+        },
+    )
+    screen = consent_screen(draft, requested, None)
     redirects = split_uris(" ".join(data.getlist("redirect_uris")))
-    first = urlsplit(redirects[0]) if redirects else None
+    try:
+        first = urlsplit(redirects[0]) if redirects else None
+        warning = redirect_warning(redirects[0]) if redirects else None
+    except ValueError:  # a half-typed URI such as http://[::1
+        first = warning = None
     return {
+        "screen": screen,
+        # As on the real screen, sensitive scopes start unticked: people opt in to those.
+        "ticked": {s for s in screen.optional if CATALOGUE[s].kind != Kind.SENSITIVE},
+        "warning": warning,
+        "remember_choices": Consent.Remember.choices,
         "name": name,
         "initial": name[0].upper(),
         "description": (data.get("description") or "").strip()[:1000],
@@ -198,8 +232,29 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
         "developer": owner.display_name,
         "user_email": owner.email,
         "redirect_host": (first.hostname or f"{first.scheme}:") if first else "",
-        "scopes": scopes,
     }
+
+
+@dataclass(frozen=True)
+class RevokeImpact:
+    users: int
+    access_tokens: int
+    refresh_tokens: int
+
+
+def revoke_impact(*, application: Application) -> RevokeImpact:
+    """Who and what "Revoke all tokens" would sign out: people holding live tokens, and those tokens."""
+    now = timezone.now()
+    access = get_access_token_model().objects.filter(application=application, expires__gt=now)
+    refresh = get_refresh_token_model().objects.filter(
+        application=application, revoked__isnull=True, access_token__isnull=False
+    )
+    if idle := refresh_token_expire_timedelta():
+        refresh = refresh.filter(access_token__expires__gt=now - idle)
+    users = User.objects.filter(
+        Exists(access.filter(user=OuterRef("pk"))) | Exists(refresh.filter(user=OuterRef("pk")))
+    )
+    return RevokeImpact(users.count(), access.count(), refresh.count())
 
 
 def revoke_all_app_tokens(*, application: Application) -> int:

@@ -17,6 +17,11 @@ urlpatterns = [
     path(
         "developer/apps/<int:pk>/secrets/<int:secret_pk>/delete/", views.secret_delete, name="secret-delete"
     ),
+    path(
+        "developer/apps/<int:pk>/revoke-tokens/confirm/",
+        views.app_confirm_revoke_tokens,
+        name="app-confirm-revoke-tokens",
+    ),
     path("developer/apps/<int:pk>/revoke-tokens/", views.app_revoke_tokens, name="app-revoke-tokens"),
     path("developer/apps/<int:pk>/delete/", views.app_delete, name="app-delete"),
     path("developer/playground/", playground.playground_page, name="playground"),

@@ -5,7 +5,7 @@ ModelForm); these run first so a developer reads "use https" rather than "invali
 """
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -126,16 +126,34 @@ def check_origin(origin: str) -> None:
     _check_web_uri(origin)
 
 
+def same_uri_key(uri: str) -> str:
+    """`uri` with its scheme and host in lower case: RFC 3986 §6.2.2.1 says those ignore case,
+    so two URIs that differ only there name the same place."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+
+
 def clean_uri_list(value: str, *, check, label: str) -> list[str]:
     """Validate every URI in `value` with `check`; report each bad one with its position."""
     uris = split_uris(value)
     errors: list[ValidationError] = []
-    seen: set[str] = set()
+    seen: dict[str, tuple[int, str]] = {}
     for position, uri in enumerate(uris, start=1):
-        if uri in seen:
-            errors.append(ValidationError(f"{label} {position} ({uri}) is listed twice.", code="duplicate"))
+        key = same_uri_key(uri)
+        if key in seen:
+            first, earlier = seen[key]
+            message = f"{label} {position} ({uri}) is listed twice."
+            if earlier != uri:
+                message = (
+                    f"{label} {position} ({uri}) is the same address as {label} {first} ({earlier}): "
+                    "letter case does not matter in the scheme and host name. Keep one of them."
+                )
+            errors.append(ValidationError(message, code="duplicate"))
             continue
-        seen.add(uri)
+        seen[key] = (position, uri)
         try:
             check(uri)
         except ValidationError as exc:
@@ -152,9 +170,9 @@ def invalid_uris(uris: list[str], *, name: str, native: bool) -> set[int]:
     invalid, seen = set(), set()
     for position, uri in enumerate(uris):
         try:
-            if uri in seen:
+            if same_uri_key(uri) in seen:
                 raise ValidationError("duplicate")
-            seen.add(uri)
+            seen.add(same_uri_key(uri))
             if name == "allowed_origins":
                 check_origin(uri)
             else:

@@ -247,6 +247,18 @@ def secret_delete(request: HtmxHttpRequest, pk: int, secret_pk: int) -> HttpResp
 
 
 @login_required
+@require_GET
+def app_confirm_revoke_tokens(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The confirm step of "Revoke all tokens": a dialog with HTMX, a page of its own without."""
+    app = _owned(request, pk)
+    template = "developer/confirm_revoke_tokens.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#revoke-tokens-dialog"
+    context = {"app": app, "impact": services.revoke_impact(application=app)}
+    return render(request, template, context)
+
+
+@login_required
 @require_POST
 def app_revoke_tokens(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = _owned(request, pk)

@@ -58,12 +58,14 @@ CASES = [
     ({"redirect_uri": "https://frame.example.com:8443/callback"}, "Redirect URI", None, "the port differs"),
     ({"redirect_uri": "https://frame.example.com/callback?x=1"}, "Redirect URI", None, "the query differs"),
     ({"redirect_uri": "https://FRAME.example.com/callback"}, "Redirect URI", None, "only in letter case"),
-    ({"response_type": "token"}, "Response type", "unauthorized_client", "implicit and hybrid"),
+    ({"response_type": "token"}, "Response type", "unsupported_response_type", "implicit and hybrid"),
     ({"response_type": "magic"}, "Response type", "unsupported_response_type", "only issues codes"),
     ({"response_type": None}, "Response type", "invalid_request", "send response_type=code"),
     ({"code_challenge": None}, "PKCE", "invalid_request", "Missing PKCE"),
     ({"code_challenge_method": "plain"}, "PKCE", "invalid_request", "only accepts S256"),
     ({"code_challenge_method": None}, "PKCE", "invalid_request", "missing, which means plain"),
+    ({"code_challenge_method": "S512"}, "PKCE", "invalid_request", "is not a PKCE method"),
+    ({"code_challenge": "abc"}, "PKCE", "invalid_request", "exactly 43 base64url characters"),
     ({"scope": "openid email"}, "Scopes", "invalid_scope", "email is not allowed for this app"),
     ({"scope": "openid superpowers"}, "Scopes", "invalid_scope", "no scope named superpowers"),
 ]
@@ -113,40 +115,98 @@ def test_repeated_parameters_are_refused(app):
     assert explanation.first_failure.label == "Parameters"
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {},
-        {"client_id": "nope"},
-        {"redirect_uri": "https://frame.example.com/callbak"},
-        {"response_type": "token"},
-        {"response_type": "magic"},
-        {"code_challenge": None},
-        {"scope": "openid email"},
-    ],
-    ids=[
-        "ok",
-        "unknown-client",
-        "redirect-mismatch",
-        "implicit",
-        "unknown-response-type",
-        "no-pkce",
-        "scope",
-    ],
-)
-def test_the_explanation_predicts_what_the_endpoint_does(app, user, changes):
-    explanation = explain(app, **changes)
+# Requests whose verdict depends on the order of the endpoint's checks, or on one of its rules.
+PREDICTIONS = {
+    "ok": {},
+    "unknown-client": {"client_id": "nope"},
+    "redirect-mismatch": {"redirect_uri": "https://frame.example.com/callbak"},
+    "redirect-case": {"redirect_uri": "https://FRAME.example.com/callback"},
+    "no-redirect-uri-one-registered": {"redirect_uri": None},
+    "implicit": {"response_type": "token"},
+    "implicit-and-bad-scope": {"response_type": "token", "scope": "openid email"},
+    "unknown-response-type": {"response_type": "magic"},
+    "no-response-type-no-pkce": {"response_type": None, "code_challenge": None},
+    "no-pkce": {"code_challenge": None},
+    "no-pkce-and-bad-scope": {"code_challenge": None, "scope": "openid email"},
+    "unknown-method-and-bad-scope": {"code_challenge_method": "S512", "scope": "openid email"},
+    "plain": {"code_challenge_method": "plain"},
+    "plain-and-bad-scope": {"code_challenge_method": "plain", "scope": "openid email"},
+    "no-method-and-bad-scope": {"code_challenge_method": None, "scope": "openid email"},
+    "scope": {"scope": "openid email"},
+    "unknown-scope": {"scope": "openid superpowers"},
+    "short-challenge": {"code_challenge": "abc"},
+    "long-challenge": {"code_challenge": "a" * 128},
+    "padded-challenge": {"code_challenge": "a" * 42 + "="},
+    "standard-base64-challenge": {"code_challenge": "a" * 42 + "+"},
+    "empty-challenge": {"code_challenge": ""},
+    "short-challenge-and-bad-scope": {"code_challenge": "abc", "scope": "openid email"},
+    "request-object": {"request": "eyJhbGciOiJub25lIn0.e30."},
+    "request-uri": {"request_uri": "https://frame.example.com/request.jwt"},
+    "form-post": {"response_mode": "form_post"},
+    "form-post-and-bad-scope": {"response_mode": "form_post", "scope": "openid email"},
+}
+
+
+def endpoint_answer(user, params: dict) -> tuple[int, str | None]:
     browser = Client()
     browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    response = browser.get(reverse("oauth2_provider:authorize"), good_params(app, **changes))
+    response = browser.get(reverse("oauth2_provider:authorize"), params)
+    errors = parse_qs(urlsplit(response.get("Location", "")).query).get("error")
+    return response.status_code, errors[0] if errors else None
+
+
+def predicted_answer(explanation) -> tuple[int, str | None]:
     failure = explanation.first_failure
     if failure is None:
-        assert response.status_code == 200  # the consent screen
-    elif failure.fatal:
-        assert response.status_code == 400  # an error page at Gatehouse, no redirect
-    else:
-        assert response.status_code == 302
-        assert parse_qs(urlsplit(response["Location"]).query)["error"] == [failure.error]
+        return 200, None  # the consent screen
+    if failure.fatal:
+        return 400, None  # an error page at Gatehouse, no redirect
+    return 302, failure.error
+
+
+@pytest.mark.parametrize("changes", PREDICTIONS.values(), ids=PREDICTIONS.keys())
+def test_the_explanation_predicts_what_the_endpoint_does(app, user, changes):
+    assert predicted_answer(explain(app, **changes)) == endpoint_answer(user, good_params(app, **changes))
+
+
+def test_a_repeated_parameter_is_predicted_where_the_endpoint_checks_it(app, user):
+    for name, value in [("scope", "admin"), ("nonce", "again"), ("code_challenge", "x" * 43)]:
+        query = urlencode(good_params(app)) + f"&{name}={value}"
+        explanation = explain_authorize_url(
+            "/o/authorize/?" + query, applications=Application.objects.all(), authorize_path="/o/authorize/"
+        )
+        browser = Client()
+        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        response = browser.get("/o/authorize/?" + query)
+        errors = parse_qs(urlsplit(response.get("Location", "")).query).get("error")
+        assert predicted_answer(explanation) == (response.status_code, errors[0] if errors else None), name
+        assert explanation.first_failure.label == "Parameters"
+
+
+def test_a_disabled_grant_is_predicted_before_a_scope_the_app_may_not_have(developer, user):
+    service = make_app(
+        developer,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        redirect_uris=CALLBACK,
+        allowed_scopes=["read"],
+    )
+    explanation = explain(service, scope="openid")
+    assert predicted_answer(explanation) == endpoint_answer(user, good_params(service, scope="openid"))
+    assert explanation.first_failure.label == "Grant type"
+
+
+def test_a_malformed_challenge_is_explained_with_the_endpoints_rule(app):
+    for challenge, words in [("abc", "This one has 3."), ("a" * 42 + "+", "This one contains +.")]:
+        failure = explain(app, code_challenge=challenge).first_failure
+        assert failure.label == "PKCE" and failure.error == "invalid_request"
+        assert failure.detail.startswith("An S256 code_challenge must be exactly 43 base64url characters")
+        assert words in failure.detail
+
+
+def test_scopes_are_checked_before_the_s256_rule_and_after_a_missing_challenge(app):
+    assert explain(app, code_challenge_method="plain", scope="openid email").first_failure.label == "Scopes"
+    assert explain(app, code_challenge=None, scope="openid email").first_failure.label == "PKCE"
 
 
 def test_the_explain_page_works_without_javascript(dev_client, app):

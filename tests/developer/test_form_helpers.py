@@ -86,3 +86,51 @@ def test_a_new_row_is_numbered_after_the_existing_ones(dev_client):
 def test_an_unknown_field_has_no_editor(dev_client):
     assert dev_client.get(reverse("developer:uri-editor", args=["name"])).status_code == 404
     assert dev_client.get(reverse("developer:uri-row", args=["name"])).status_code == 404
+
+
+def preview(dev_client, **params):
+    return dev_client.get(reverse("developer:consent-preview"), params, headers={"HX-Request": "true"})
+
+
+def test_the_preview_groups_scopes_by_kind_like_the_consent_screen(dev_client):
+    response = preview(dev_client, allowed_scopes=["openid", "read", "write"])
+    assertContains(response, '<h5 class="scope-group-title', count=3)
+    for heading in ["Know who you are", "See your data", "Make changes for you"]:
+        assertContains(response, heading)
+
+
+def test_the_preview_marks_required_scopes_and_openid_as_required(dev_client):
+    response = preview(dev_client, allowed_scopes=["openid", "email", "read"], required_scopes=["email"])
+    html = response.content.decode()
+    assert html.count('<span class="badge scope-required">Required</span>') == 2
+    assertContains(response, 'id="preview-scope-email" checked')
+    assertContains(response, 'id="preview-scope-read" checked')
+
+
+def test_the_preview_shows_sensitive_scopes_unticked(dev_client, developer):
+    developer.is_staff = True
+    developer.save()
+    response = preview(dev_client, allowed_scopes=["openid", "introspection"])
+    assertContains(response, 'id="preview-scope-introspection" aria-hidden')
+    assertContains(response, '<span class="badge badge-warning">Sensitive</span>', html=True)
+
+
+def test_the_preview_warns_about_a_loopback_or_custom_scheme_redirect(dev_client):
+    loopback = preview(dev_client, allowed_scopes=["openid"], redirect_uris="http://127.0.0.1:8080/cb")
+    assertContains(loopback, "You'll be sent to an address on this device:")
+    native = preview(dev_client, allowed_scopes=["openid"], redirect_uris="com.example.frame:/cb")
+    assertContains(native, "You'll be sent to an app on your device:")
+    assertContains(native, "“com.example.frame” links")
+    web = preview(dev_client, allowed_scopes=["openid"], redirect_uris="https://frame.example.com/cb")
+    assertNotContains(web, "You'll be sent to")
+
+
+def test_the_preview_offers_the_remember_choices_disabled(dev_client):
+    response = preview(dev_client, allowed_scopes=["openid"])
+    assertContains(response, '<fieldset class="consent-section consent-remember" disabled>')
+    for label in ["Until I revoke it", "For 30 days", "This time only"]:
+        assertContains(response, label)
+
+
+def test_a_half_typed_redirect_uri_does_not_break_the_preview(dev_client):
+    assert preview(dev_client, allowed_scopes=["openid"], redirect_uris="http://[::1").status_code == 200

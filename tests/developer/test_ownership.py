@@ -11,6 +11,7 @@ APP_URLS = [
     ("POST", "developer:app-edit"),
     ("GET", "developer:app-consent-preview"),
     ("POST", "developer:secret-create"),
+    ("GET", "developer:app-confirm-revoke-tokens"),
     ("POST", "developer:app-revoke-tokens"),
     ("POST", "developer:app-delete"),
     ("POST", "developer:playground-add-callback"),

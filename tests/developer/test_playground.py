@@ -10,7 +10,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from apps.developer.playground import SESSION_KEY, load_run
-from apps.oauth.models import Application
+from apps.oauth.models import Application, Consent
 from apps.oauth.secrets import create_client_secret
 from tests.developer.conftest import make_app
 
@@ -150,6 +150,16 @@ def test_a_wrong_secret_shows_the_servers_answer(confidential):
     confidential.post("developer:playground-exchange", {"client_secret": "not-the-secret"})
     step = confidential.step("token")
     assert not step.ok and step.status == 401 and "invalid_client" in step.body
+
+
+def test_a_stored_consent_does_not_skip_the_consent_step_of_a_run(confidential, developer):
+    confidential.start()
+    confidential.consent()
+    assert Consent.objects.filter(user=developer, application=confidential.app).get().covers(["openid"])
+    confidential.start()
+    assert "prompt=consent" in confidential.run().authorize_url
+    confidential.consent()  # asserts that the consent screen showed (200), not a redirect
+    assert confidential.step("callback").summary.startswith("You approved on the consent screen.")
 
 
 def test_denying_consent_is_shown_as_the_callback_step(confidential):

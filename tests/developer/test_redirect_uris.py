@@ -64,6 +64,31 @@ def test_duplicate_redirect_uris_are_refused_with_their_position():
     assert caught.value.messages == ["Redirect URI 2 (https://a.example.com/cb) is listed twice."]
 
 
+def test_redirect_uris_differing_only_in_scheme_or_host_case_are_refused(dev_client):
+    uris = "https://Frame.example.com/callback\nHTTPS://frame.EXAMPLE.com/callback"
+    response = dev_client.post(reverse("developer:app-create"), form_data(redirect_uris=uris))
+    assert response.context["form"].errors["redirect_uris"] == [
+        "Redirect URI 2 (HTTPS://frame.EXAMPLE.com/callback) is the same address as Redirect URI 1 "
+        "(https://Frame.example.com/callback): letter case does not matter in the scheme and host name. "
+        "Keep one of them."
+    ]
+    assert not Application.objects.filter(name="Photo Frame").exists()
+
+
+def test_redirect_uris_differing_in_path_case_are_two_uris(dev_client):
+    uris = "https://frame.example.com/callback\nhttps://frame.example.com/Callback"
+    response = dev_client.post(reverse("developer:app-create"), form_data(redirect_uris=uris))
+    assert response.status_code == 302
+
+
+def test_the_row_editor_marks_a_case_only_duplicate(dev_client):
+    response = dev_client.get(
+        reverse("developer:uri-editor", args=["redirect_uris"]),
+        {"redirect_uris": ["https://frame.example.com/cb", "https://FRAME.example.com/cb"]},
+    )
+    assert [row["invalid"] for row in response.context["rows"]] == [False, True, False]
+
+
 @pytest.mark.parametrize(
     ("origin", "ok"),
     [

@@ -6,6 +6,7 @@ from io import BytesIO
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains
@@ -13,6 +14,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from apps.audit.models import AuditEvent
 from apps.oauth.models import Application
 from tests.developer.conftest import form_data, make_app
+from tests.oauth_flow import authorize_params, pkce_pair
 
 CREATE = "developer:app-create"
 AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
@@ -264,3 +266,42 @@ def test_an_unverified_email_cannot_register_apps(dev_client, developer):
 def test_anonymous_users_are_sent_to_sign_in(client):
     response = client.get(reverse("developer:app-list"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+def test_required_scopes_are_saved_and_locked_on_the_consent_screen(dev_client, user):
+    response = dev_client.post(
+        reverse("developer:app-create"),
+        form_data(allowed_scopes=["openid", "profile", "email"], required_scopes=["email"]),
+    )
+    assert response.status_code == 302
+    app = Application.objects.get(name="Photo Frame")
+    assert app.required_scopes == ["email"]
+    person = Client()
+    person.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    params = authorize_params(app, scope="openid profile email", challenge=pkce_pair()[1])
+    params["redirect_uri"] = "https://frame.example.com/callback"
+    screen = person.get(reverse("oauth2_provider:authorize"), params)
+    assertContains(screen, '<input type="checkbox" id="scope-email" checked disabled', status_code=200)
+    assertContains(screen, 'name="granted" value="profile"')
+
+
+def test_a_required_scope_the_app_may_not_request_is_refused(dev_client):
+    response = dev_client.post(
+        reverse("developer:app-create"),
+        form_data(allowed_scopes=["openid", "profile"], required_scopes=["email"]),
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["required_scopes"] == [
+        "email cannot be required: your app may not request it. Allow it too, or untick Required."
+    ]
+    assertContains(response, 'href="#field-required_scopes"')
+    assert not Application.objects.filter(name="Photo Frame").exists()
+
+
+def test_the_settings_form_shows_the_saved_required_scopes_ticked(dev_client, developer):
+    app = make_app(developer, allowed_scopes=["openid", "email"], required_scopes=["email"])
+    response = dev_client.get(reverse("developer:app-edit", args=[app.pk]))
+    assertContains(response, 'name="required_scopes" value="email"')
+    assert response.context["form"]["required_scopes"].value() == ["email"]
+    assertNotContains(response, 'name="required_scopes" value="openid"')
+    assertContains(response, '<span class="badge scope-required">Required</span>', count=2)

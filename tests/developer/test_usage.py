@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
 
 from apps.audit.models import AuditEvent
 from apps.developer.models import TokenCount
@@ -17,7 +17,7 @@ from apps.developer.services import token_chart, with_usage
 from apps.oauth.models import Application, Consent
 from apps.oauth.secrets import create_client_secret
 from tests.developer.conftest import make_app
-from tests.oauth_flow import CLIENT_SECRET, obtain_tokens
+from tests.oauth_flow import CLIENT_SECRET, approve, exchange_code, obtain_tokens, pkce_pair, revoke
 
 AccessToken, RefreshToken, Grant = get_access_token_model(), get_refresh_token_model(), get_grant_model()
 
@@ -97,7 +97,7 @@ def test_the_app_page_shows_the_usage(dev_client, application, two_users_signed_
     response = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
     assertContains(response, "<div><dt>Authorized users</dt><dd>2</dd></div>", html=True)
     assertContains(response, "<div><dt>Active access tokens</dt><dd>2</dd></div>", html=True)
-    assertContains(response, "<div><dt>Tokens issued</dt><dd>3</dd></div>", html=True)
+    assertContains(response, "<div><dt>Tokens issued in 30 days</dt><dd>3</dd></div>", html=True)
     assertContains(response, "Tokens issued per day: 3 in 30 days")
     assertContains(response, "<strong>2 people</strong>", html=True)
 
@@ -239,3 +239,73 @@ def test_delete_sends_anonymous_users_to_sign_in(client, application):
 
 def test_delete_refuses_get(dev_client, application):
     assert dev_client.get(reverse("developer:app-delete", args=[application.pk])).status_code == 405
+
+
+def sign_in_remembering(application, user, remember: str) -> dict:
+    """`user` approves the app choosing `remember` on the consent screen; return the token response."""
+    browser = Client()
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verifier, challenge = pkce_pair()
+    query = approve(browser, application, scope="openid", challenge=challenge, remember=remember)
+    response = exchange_code(browser, application, code=query["code"], verifier=verifier)
+    assert Consent.objects.get(user=user, application=application).remember == remember
+    return response.json()
+
+
+def test_a_this_time_only_consent_counts_only_while_its_tokens_live(application, user):
+    tokens = sign_in_remembering(application, user, Consent.Remember.ONCE)
+    assert usage(application).authorized_users == 1
+    assert revoke(Client(), application, tokens["refresh_token"]).status_code == 200
+    assert Consent.objects.filter(user=user, application=application).exists()
+    assert usage(application).authorized_users == 0
+
+
+def test_a_lapsed_30_day_consent_counts_only_while_its_tokens_live(application, user):
+    tokens = sign_in_remembering(application, user, Consent.Remember.DAYS_30)
+    Consent.objects.update(expires=timezone.now() - timedelta(minutes=1))
+    assert usage(application).authorized_users == 1
+    revoke(Client(), application, tokens["refresh_token"])
+    assert usage(application).authorized_users == 0
+
+
+def test_a_remembered_consent_and_live_tokens_count_the_user_once(application, user):
+    sign_in_remembering(application, user, Consent.Remember.FOREVER)
+    assert usage(application).authorized_users == 1
+
+
+def test_the_30_day_label_names_the_chart_not_the_live_numbers(dev_client, application):
+    response = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
+    html = response.content.decode()
+    usage_header = html[html.index('id="usage-title"') : html.index('class="dev-stats"')]
+    assert "30 days" not in usage_header
+    assertContains(
+        response, '<h3 class="dev-chart-title">Tokens issued per day, last 30 days</h3>', html=True
+    )
+
+
+def test_revoke_all_tokens_asks_first_on_a_page_of_its_own(dev_client, application, two_users_signed_in):
+    detail = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
+    confirm_url = reverse("developer:app-confirm-revoke-tokens", args=[application.pk])
+    assertContains(detail, f'href="{confirm_url}" hx-get="{confirm_url}" hx-target="#dialog-slot"')
+    assertNotContains(detail, f'action="{reverse("developer:app-revoke-tokens", args=[application.pk])}"')
+    page = dev_client.get(confirm_url)
+    assertContains(page, "<h1>Revoke all tokens of Photo Printer?</h1>", html=True)
+    assertContains(page, "<strong>2 people</strong> will be signed out of Photo Printer")
+    assertContains(page, "2 active access tokens and\n  2 refresh tokens stop working")
+    assertNotContains(page, "<dialog")
+    assert AccessToken.objects.filter(application=application, expires__gt=timezone.now()).count() == 2
+
+
+def test_revoke_all_tokens_asks_first_in_a_dialog_with_htmx(dev_client, application, two_users_signed_in):
+    response = dev_client.get(
+        reverse("developer:app-confirm-revoke-tokens", args=[application.pk]), headers={"HX-Request": "true"}
+    )
+    assert b"<html" not in response.content
+    assertContains(response, '<dialog id="revoke-tokens-dialog" data-auto-open')
+    assertContains(response, "<strong>2 people</strong>")
+    assertContains(response, f'action="{reverse("developer:app-revoke-tokens", args=[application.pk])}"')
+
+
+def test_the_revoke_confirm_step_sends_anonymous_users_to_sign_in(client, application):
+    response = client.get(reverse("developer:app-confirm-revoke-tokens", args=[application.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -83,7 +83,7 @@ def test_playground_runs_the_whole_flow_against_this_server(page, shot, live_ser
     # The run shows up in the app's usage: two token requests (code, refresh), one person.
     page.goto(f"{base}/developer/apps/{app.pk}/")
     usage = page.locator(".dev-stats")
-    assert "Tokens issued\n2" in usage.inner_text() and "Authorized users\n1" in usage.inner_text()
+    assert "Tokens issued in 30 days\n2" in usage.inner_text() and "Authorized users\n1" in usage.inner_text()
     page.get_by_text("Delete this app…").click()
     page.get_by_text("1 person will lose access").wait_for()
     shot("usage-and-delete")
