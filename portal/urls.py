@@ -29,6 +29,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler500 = "apps.core.views.server_error"
+
 # Uploaded avatars and logos are re-encoded images; behind a CDN or object store, set
 # GATEHOUSE_SERVE_MEDIA=false and point MEDIA_URL there instead.
 if settings.SERVE_MEDIA:

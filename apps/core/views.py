@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,3 +54,16 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: machines calling the API or the OAuth endpoints get JSON, people a page."""
+    if request.path.startswith(("/api/", "/o/")) and not request.path.startswith("/o/authorize"):
+        return JsonResponse(
+            {
+                "error": "server_error",
+                "error_description": "Something went wrong on our side. Try again later.",
+            },
+            status=500,
+        )
+    return defaults.server_error(request)

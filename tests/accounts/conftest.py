@@ -47,7 +47,13 @@ def make_session(user, *, user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/130.
 
 
 def totp_now(secret: str, *, offset: int = 0) -> str:
-    """RFC 6238 TOTP (SHA-1, 30 s, 6 digits), as any authenticator app computes it."""
+    """RFC 6238 TOTP (SHA-1, 30 s, 6 digits), as any authenticator app computes it.
+
+    Close to the end of a period it waits for the next one, so the code is still current when
+    a (slow) browser submits it: allauth accepts only the current period by default.
+    """
+    if 30 - time.time() % 30 < 4:
+        time.sleep(30 - time.time() % 30 + 0.1)
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     counter = int(time.time()) // 30 + offset
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()

@@ -1,3 +1,5 @@
+import json as json_module
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -71,3 +73,23 @@ def test_signed_in_pages_are_never_cached_and_public_ones_may_be(auth_client):
         cache_control = auth_client.get(path)["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, path
     assert "no-store" not in Client().get("/").get("Cache-Control", "")
+
+
+def test_an_unknown_page_is_a_styled_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assertContains(response, "<h1>Page not found</h1>", status_code=404, html=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "json"), [("/api/boom/", True), ("/o/token/", True), ("/dashboard/", False)]
+)
+def test_a_server_error_is_json_for_machines_and_a_page_for_people(rf, path, json):
+    from apps.core.views import server_error
+
+    response = server_error(rf.get(path))
+    assert response.status_code == 500
+    if json:
+        assert json_module.loads(response.content)["error"] == "server_error"
+    else:
+        assert b"Something went wrong" in response.content
