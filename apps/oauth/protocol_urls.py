@@ -13,6 +13,7 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server/<path:issuer_path>", views.ServerMetadataView.as_view()),
     path("o/.well-known/oauth-authorization-server", views.ServerMetadataView.as_view()),
     re_path(r"^o/\.well-known/openid-configuration/?$", views.DiscoveryView.as_view()),
+    path("o/.well-known/jwks.json", views.JwksView.as_view()),
     path("o/token/", views.TokenView.as_view()),
     path("o/revoke_token/", views.RevokeTokenView.as_view()),
     path("o/introspect/", views.IntrospectTokenView.as_view()),

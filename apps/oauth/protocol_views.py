@@ -16,12 +16,20 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    UnreadablePostError,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import InvalidOIDCClientError, InvalidOIDCRedirectURIError
@@ -41,7 +49,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import urlencode as oauthlib_urlencode
 
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
+from apps.audit.services import client_ip, record
 from apps.oauth import services
 from apps.oauth.models import Application, Consent, TokenFamily
 from apps.oauth.ratelimit import check_endpoint, consume
@@ -66,29 +74,68 @@ def oauth_error(error: str, description: str, *, status: int = 400) -> JsonRespo
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def basic_credentials_present(request: HttpRequest) -> bool:
     return request.META.get("HTTP_AUTHORIZATION", "").strip()[:6].lower() == "basic "
 
 
-def basic_client_id(request: HttpRequest) -> str | None:
-    """The client id in an HTTP Basic header, decoded as DOT decodes it (RFC 6749 2.3.1)."""
+def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """The client id and secret in an HTTP Basic header, decoded as DOT decodes them (RFC 6749 2.3.1)."""
     if not basic_credentials_present(request):
         return None
     try:
         decoded = base64.b64decode(request.META["HTTP_AUTHORIZATION"].strip()[6:].strip()).decode()
     except (binascii.Error, ValueError):
         return None
-    client_id, separator, _secret = decoded.partition(":")
-    return unquote_plus(client_id) if separator else None
+    client_id, separator, secret = decoded.partition(":")
+    return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
+
+
+def basic_client_id(request: HttpRequest) -> str | None:
+    credentials = basic_credentials(request)
+    return credentials[0] if credentials else None
 
 
 def endpoint_url(request: HttpRequest, name: str) -> str:
     """An absolute URL on the issuer's host, as DOT's discovery builds them."""
     return ServerMetadataViewMixin()._get_endpoint_url(request, name, required=True)
+
+
+def origin_registered(origin: str, application: Application | None = None) -> bool:
+    """Whether `application` (when the request names none: any app) registered `origin` for CORS."""
+    if application is not None:
+        return bool(application.origin_allowed(origin))
+    candidates = Application.objects.filter(allowed_origins__contains=origin.rstrip("/"))
+    return any(app.origin_allowed(origin) for app in candidates)
+
+
+class CorsMixin:
+    """CORS for browser apps at the origins their app registered, as oauthlib does at the token
+    endpoint: a preflight answer, and `Access-Control-Allow-Origin` echoing an allowed origin.
+    No cookies are involved (Bearer and client credentials only), so no `Allow-Credentials`."""
+
+    cors_methods = "POST"
+    # False where oauthlib already answers the actual request (the token endpoint).
+    cors_on_response = True
+
+    def cors_application(self, request: HttpRequest) -> Application | None:
+        """The app whose registered origins apply to this request, when the request names one."""
+        return None
+
+    def dispatch(self, request, *args, **kwargs):
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and origin and "Access-Control-Request-Method" in request.headers:
+            response = HttpResponse(status=204)
+            if origin_registered(origin):
+                response["Access-Control-Allow-Origin"] = origin
+                response["Access-Control-Allow-Methods"] = self.cors_methods
+                response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+                response["Access-Control-Max-Age"] = "600"
+        else:
+            response = super().dispatch(request, *args, **kwargs)
+            if self.cors_on_response and origin and origin_registered(origin, self.cors_application(request)):
+                response["Access-Control-Allow-Origin"] = origin
+        patch_vary_headers(response, ["Origin"])
+        return response
 
 
 class EndpointGuardMixin:
@@ -126,9 +173,15 @@ class EndpointGuardMixin:
         return None
 
     def refuse_flood(self, request: HttpRequest) -> HttpResponse | None:
-        client_id = basic_client_id(request) or request.POST.get("client_id")
+        client_id, secret = basic_credentials(request) or (
+            request.POST.get("client_id"),
+            request.POST.get("client_secret"),
+        )
         retry_after = check_endpoint(
-            self.rate_limit_bucket, address=client_address(request), client_id=client_id
+            self.rate_limit_bucket,
+            address=client_ip(request) or "unknown",
+            client_id=client_id,
+            secret=secret,
         )
         if not retry_after:
             return None
@@ -174,8 +227,9 @@ class EndpointGuardMixin:
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class TokenView(EndpointGuardMixin, dot_views.TokenView):
+class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
     rate_limit_bucket = "token"
+    cors_on_response = False
 
     def post(self, request, *args, **kwargs):
         grant_type = request.POST.get("grant_type")
@@ -191,8 +245,12 @@ class TokenView(EndpointGuardMixin, dot_views.TokenView):
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class RevokeTokenView(EndpointGuardMixin, dot_views.RevokeTokenView):
+class RevokeTokenView(CorsMixin, EndpointGuardMixin, dot_views.RevokeTokenView):
     rate_limit_bucket = "revocation"
+
+    def cors_application(self, request):
+        client_id = basic_client_id(request) or request.POST.get("client_id")
+        return Application.objects.filter(client_id=client_id).first() if client_id else None
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -308,6 +366,10 @@ class DeviceAuthorizationView(EndpointGuardMixin, dot_views.DeviceAuthorizationV
 
     def post(self, request, *args, **kwargs):
         basic_id = basic_client_id(request)
+        scheme = request.META.get("HTTP_AUTHORIZATION", "").split()[:1]
+        if scheme and scheme[0].lower() == "basic" and not basic_id:
+            # A Basic header that does not decode is a failed authentication (RFC 6749 5.2).
+            return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if basic_id and "client_id" not in request.POST:
             # RFC 8628 3.1 needs client_id only from clients that do not authenticate; oauthlib
             # asks every client for it, so hand it the one from the Basic header.
@@ -417,15 +479,92 @@ class DeviceConfirmView(dot_views.DeviceConfirmView):
         return context
 
 
-class UserInfoView(dot_views.UserInfoView):
+def bearer_error(error: str, description: str, *, status: int, **challenge: str) -> JsonResponse:
+    """An RFC 6750 section 3 error: JSON body and a `Bearer` challenge naming the same error."""
+    params = {"realm": "userinfo", "error": error, "error_description": description, **challenge}
+    response = oauth_error(error, description, status=status)
+    response["WWW-Authenticate"] = "Bearer " + ", ".join(f'{k}="{v}"' for k, v in params.items())
+    return response
+
+
+# as_view() takes csrf_exempt and login_not_required from the class's own dispatch: repeat them.
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class UserInfoView(CorsMixin, dot_views.UserInfoView):
+    """OIDC Core 5.3, by GET or POST with a Bearer token; errors as RFC 6750 section 3 says."""
+
+    cors_methods = "GET, POST"
+
+    def access_token(self, request: HttpRequest):
+        """The stored access token the Authorization header carries, if any (live or not)."""
+        token = parse_bearer_token(request.META.get("HTTP_AUTHORIZATION"))
+        if not token:
+            return None
+        return (
+            AccessToken.objects.select_related("application").filter(token_checksum=code_hash(token)).first()
+        )
+
+    def cors_application(self, request):
+        access = self.access_token(request)
+        return access.application if access is not None else None
+
     def dispatch(self, request, *args, **kwargs):
-        response = super().dispatch(request, *args, **kwargs)
+        if "access_token" in request.GET:
+            # RFC 9700 4.3.2 / OAuth 2.1: never in the URL, where logs and Referer keep it.
+            response = bearer_error(
+                "invalid_request", "Send the access token in the Authorization header.", status=400
+            )
+        else:
+            response = super().dispatch(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
 
+    def _create_userinfo_response(self, request):
+        if not (request.META.get("HTTP_AUTHORIZATION") or "access_token" in request.POST):
+            # RFC 6750 3.1: a request without credentials gets a challenge and no error code.
+            response = JsonResponse({}, status=401)
+            response["WWW-Authenticate"] = 'Bearer realm="userinfo"'
+            return response
+        response = super()._create_userinfo_response(request)
+        if response.status_code < 400:
+            return response
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = {}
+        error = body.get("error") or "invalid_token"
+        description = body.get("error_description") or "The access token is not valid."
+        access = self.access_token(request)
+        if access is not None and access.is_valid() and "openid" not in access.scope.split():
+            # oauthlib asks for a live token *with* openid and calls any other one invalid.
+            error = "insufficient_scope"
+        if error == "insufficient_scope":
+            return bearer_error(error, "The access token lacks the openid scope.", status=403, scope="openid")
+        return bearer_error(error, description, status=response.status_code)
 
+
+# as_view() takes csrf_exempt and login_not_required from the class's own dispatch.
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class LogoutView(dot_views.RPInitiatedLogoutView):
     """OIDC RP-Initiated Logout 1.0; signing out revokes the requesting app's tokens only."""
+
+    # HEAD would run GET, which may sign the user out.
+    http_method_names = ["get", "post", "options"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and not ({"csrfmiddlewaretoken", "allow"} & set(request.POST)):
+            # RP-Initiated Logout 1.0 section 2: the RP may send its request by POST. Answer it as
+            # the GET it equals, where the SameSite=Lax session cookie comes along too.
+            query = urlencode([(key, value) for key, values in request.POST.lists() for value in values])
+            response = HttpResponseRedirect(f"{request.path}?{query}")
+            response.status_code = 303
+            return response
+        handler = super().dispatch
+        if request.method == "POST":
+            # Exempt above only so the RP's request gets in; the confirmation form never is.
+            handler = csrf_protect(handler)
+        return handler(request, *args, **kwargs)
 
     def get_request_application(self, id_token, client_id):
         try:
@@ -463,6 +602,13 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
         return super().do_logout(application, post_logout_redirect_uri, state, token_user)
 
 
+# Read-only documents: exempt from CSRF so that a POST is answered 405, not a CSRF 403.
+@method_decorator(csrf_exempt, name="dispatch")
+class JwksView(dot_views.JwksInfoView):
+    pass
+
+
+@method_decorator(csrf_exempt, name="dispatch")
 class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
     """OpenID Provider metadata: DOT's, narrowed and completed to what Gatehouse really does.
 

@@ -1,3 +1,4 @@
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.oauth2_validators import is_valid_resource_uri
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
@@ -44,6 +45,7 @@ from apps.oauth.consent import (
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
 from apps.oauth.scopes import CATALOGUE, Kind
+from apps.oauth.validators import redirect_uri_registered
 
 FRIENDLY_ERRORS = [
     (
@@ -63,6 +65,15 @@ FRIENDLY_ERRORS = [
         "Nothing was shared. Go back to the app and try again, or tell its developer.",
     ),
 ]
+
+
+# RFC 8707 lets `resource` repeat; every other authorization parameter at most once (RFC 6749 3.1).
+REPEATABLE = frozenset({"resource"})
+# BASE64URL(SHA256(code_verifier)) is always 43 characters (RFC 7636 4.2).
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+S256_CHALLENGE_PROBLEM = (
+    "code_challenge must be 43 base64url characters: the S256 hash of the code_verifier (RFC 7636 4.2)."
+)
 
 
 def _is_decision(request: HttpRequest) -> bool:
@@ -94,6 +105,11 @@ class AuthorizeView(AuthorizationView):
         return cls._oauthlib_core
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method not in ("GET", "POST"):
+            # Django answers HEAD with GET, which would issue a code: HEAD must not change state.
+            response = self.http_method_not_allowed(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
         if request.method == "POST" and not _is_decision(request):
             # OIDC Core 3.1.2.1: an authorization request may come by POST. Answer it as the
             # GET it is equal to, where the SameSite=Lax session cookie comes along too.
@@ -115,10 +131,10 @@ class AuthorizeView(AuthorizationView):
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
-            return self.error_response(error, application=None)
+            return self.refuse(error)
         application = Application.objects.select_related("user").get(client_id=credentials["client_id"])
         if problem := self.request_problem(credentials):
-            return self.redirect_error(application, credentials, "invalid_request", problem)
+            return self.redirect_error(application, credentials, *problem)
         prompt = set(request.GET.get("prompt", "").split())
         digest = request_digest(request.GET.lists())
         max_age = parse_max_age(request.GET.get("max_age"))
@@ -135,20 +151,35 @@ class AuthorizeView(AuthorizationView):
             return self.redirect_error(application, credentials, "consent_required")
         return self.show_screen(application, scopes, credentials, consent)
 
-    def request_problem(self, credentials: dict) -> str:
-        """Why a request that oauthlib accepted is still refused before the screen, if it is."""
+    def request_problem(self, credentials: dict) -> tuple[str, str] | None:
+        """Why a request that oauthlib accepted is still refused before the screen, if it is:
+        the (error, error_description) to answer by redirect."""
+        query = self.request.GET
+        for name, values in query.lists():
+            if len(values) > 1 and name not in REPEATABLE:
+                return "invalid_request", f"The {name} parameter may appear only once."
+        # OIDC Core 3.1.2.6; discovery says neither is supported, so never silently ignore them.
+        if "request" in query:
+            return "request_not_supported", "Request objects are not supported."
+        if "request_uri" in query:
+            return "request_uri_not_supported", "The request_uri parameter is not supported."
+        if "response_mode" in query and query["response_mode"] != "query":
+            # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
+            return "invalid_request", "Only response_mode=query is supported."
         if not credentials.get("code_challenge") or credentials.get("code_challenge_method") != "S256":
-            return "PKCE with code_challenge_method=S256 is required."
+            return "invalid_request", "PKCE with code_challenge_method=S256 is required."
+        if not S256_CHALLENGE.fullmatch(credentials["code_challenge"]):
+            return "invalid_request", S256_CHALLENGE_PROBLEM
         try:
-            parse_max_age(self.request.GET.get("max_age"))
+            parse_max_age(query.get("max_age"))
         except ValueError:
-            return "max_age must be a whole number of seconds."
-        resources = self.request.GET.getlist("resource")
+            return "invalid_request", "max_age must be a whole number of seconds."
+        resources = query.getlist("resource")
         if not all(is_valid_resource_uri(uri) for uri in resources):
-            return "Each resource must be an absolute URI."
+            return "invalid_request", "Each resource must be an absolute URI."
         if resources:
             credentials["resource"] = resources
-        return ""
+        return None
 
     def approve_without_screen(self, application, scopes, credentials, consent):
         if isinstance(credentials.get("ui_locales"), list):
@@ -250,10 +281,10 @@ class AuthorizeView(AuthorizationView):
         try:
             _scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
-            return self.error_response(error, application=None)
+            return self.refuse(error)
         application = Application.objects.get(client_id=credentials["client_id"])
         if problem := self.request_problem(credentials):
-            return self.redirect_error(application, credentials, "invalid_request", problem)
+            return self.redirect_error(application, credentials, *problem)
         if "none" in request.GET.get("prompt", "").split():
             return self.redirect_error(application, credentials, "login_required")
         return self.send_to_sign_in(application, request_digest(request.GET.lists()))
@@ -267,6 +298,29 @@ class AuthorizeView(AuthorizationView):
             messages.info(request, f"Sign in to continue to {application.name}.")
         mark_reauth_requested(request, digest=digest)
         return redirect_to_login(request.get_full_path(), resolve_url(self.get_login_url()))
+
+    def refuse(self, error: OAuthToolkitError) -> HttpResponse:
+        """oauthlib refused the request: an error page, or by redirect once client and URI are known."""
+        if isinstance(error, FatalClientError):
+            return self.error_response(error, application=None)
+        oauthlib_error, query = error.oauthlib_error, self.request.GET
+        client_id = oauthlib_error.client_id or query.get("client_id")
+        application = Application.objects.filter(client_id=client_id).first() if client_id else None
+        redirect_uri = oauthlib_error.redirect_uri
+        if application is not None and not redirect_uri:
+            # Some oauthlib checks (a malformed `claims`) raise without the request they judged;
+            # they run only after client and redirect URI passed, but check the URI again anyway.
+            redirect_uri = query.get("redirect_uri") or application.default_redirect_uri
+            if not redirect_uri_registered(redirect_uri, application.redirect_uris.split()):
+                redirect_uri = None
+        if application is None or not redirect_uri:
+            return self.error_response(error, application=None)
+        code, description = oauthlib_error.error, oauthlib_error.description
+        if code == "unauthorized_client" and query.get("response_type") != "code":
+            # oauthlib routes `token`, `id_token`... to grants no client is allowed (RFC 6749 4.1.2.1).
+            code, description = "unsupported_response_type", "Only response_type=code is supported."
+        credentials = {"redirect_uri": redirect_uri, "state": oauthlib_error.state or query.get("state")}
+        return self.redirect_error(application, credentials, code, description)
 
     def redirect_error(self, application, credentials, error: str, description: str = "") -> HttpResponse:
         """An authorization error response by redirect (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6)."""

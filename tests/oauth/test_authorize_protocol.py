@@ -6,13 +6,16 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.test import Client
 from django.urls import reverse
+from oauth2_provider.models import get_grant_model
 from pytest_django.asserts import assertContains
 
 from apps.oauth.consent import AUTH_TIME_SESSION_KEY
-from apps.oauth.models import Consent
+from apps.oauth.models import Application, Consent
 from tests.conftest import PASSWORD
 from tests.oauth.consent_support import AUTHORIZE, redirect_query, screen_for, submit, token_for
-from tests.oauth_flow import authorize_params, pkce_pair
+from tests.oauth_flow import authorize_params, make_client, pkce_pair
+
+Grant = get_grant_model()
 
 
 def sign_in(client: Client, next_url: str):
@@ -211,3 +214,154 @@ def test_plain_pkce_with_an_unregistered_redirect_uri_gets_an_error_page(auth_cl
     )
     assert response.status_code == 400
     assert "Location" not in response
+
+
+# --- Errors by redirect (RFC 6749 4.1.2.1), for loopback clients too ---------------------------
+
+LOOPBACK = "http://127.0.0.1:8765/callback"
+
+
+@pytest.fixture
+def loopback_app(developer):
+    """A native app with an http loopback redirect URI (RFC 8252 7.3), like the demo client."""
+    return make_client(
+        developer,
+        name="Desktop Notes",
+        grant_types=[Application.GRANT_AUTHORIZATION_CODE],
+        secret=None,
+        redirect_uris=LOOPBACK,
+        allowed_scopes=["openid", "profile"],
+    )
+
+
+def loopback_error(client: Client, application, **change) -> dict:
+    """GET an authorization request for `application` changed by `change` (None drops a
+    parameter); return the query of the error redirect to its loopback URI."""
+    _, challenge = pkce_pair()
+    params = {**authorize_params(application, scope="openid", challenge=challenge), "redirect_uri": LOOPBACK}
+    params = {k: v for k, v in {**params, **change}.items() if v is not None}
+    response = client.get(AUTHORIZE, params)
+    assert response.status_code == 302, response.content[:400]
+    assert response["Location"].startswith(LOOPBACK + "?"), response["Location"]
+    query = {k: v[0] for k, v in parse_qs(urlparse(response["Location"]).query).items()}
+    assert query["state"] == "state-123"
+    assert query["iss"]
+    return query
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"scope": "openid bogus"}, "invalid_scope"),
+        ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"response_type": "id_token"}, "unsupported_response_type"),
+        ({"response_type": "code id_token"}, "unsupported_response_type"),
+        ({"response_type": None}, "invalid_request"),
+        ({"prompt": "none login"}, "invalid_request"),
+        ({"prompt": "none"}, "login_required"),
+        ({"claims": "{bad"}, "invalid_request"),
+    ],
+    ids=["scope", "pkce", "token", "id_token", "hybrid", "no-response-type", "prompt", "none", "claims"],
+)
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "signed-out"])
+def test_errors_go_back_by_redirect_to_a_loopback_uri(client, user, loopback_app, change, error, signed_in):
+    if signed_in and change.get("prompt") != "none":
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert loopback_error(client, loopback_app, **change)["error"] == error
+
+
+@pytest.mark.parametrize("response_type", ["token", "id_token", "id_token token", "code token", "none"])
+def test_other_response_types_are_unsupported_not_unauthorized(auth_client, application, response_type):
+    response, _ = screen_for(auth_client, application, response_type=response_type)
+    assert redirect_query(response)["error"] == "unsupported_response_type"
+
+
+def test_malformed_claims_with_an_unregistered_redirect_uri_gets_an_error_page(auth_client, application):
+    response, _ = screen_for(auth_client, application, claims="{bad", redirect_uri="https://evil.example/cb")
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_malformed_claims_for_an_unknown_client_gets_an_error_page(auth_client, application):
+    response, _ = screen_for(auth_client, application, claims="{bad", client_id="nope")
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+# --- Parameters Gatehouse does not support -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request_uri": "https://evil.example/r"}, "request_uri_not_supported"),
+        ({"response_mode": "fragment"}, "invalid_request"),
+        ({"response_mode": "form_post"}, "invalid_request"),
+        ({"response_mode": "bogus"}, "invalid_request"),
+    ],
+    ids=["request", "request_uri", "fragment", "form_post", "bogus-mode"],
+)
+def test_unsupported_parameters_are_refused_by_redirect(auth_client, application, change, error):
+    response, _ = screen_for(auth_client, application, **change)
+    assert "#" not in response["Location"]
+    assert redirect_query(response)["error"] == error
+    assert not Consent.objects.exists()
+
+
+def test_response_mode_query_is_accepted(auth_client, application):
+    response, _ = screen_for(auth_client, application, response_mode="query")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["code_challenge", "code_challenge_method", "nonce", "prompt", "max_age", "claims", "login_hint"]
+)
+def test_repeated_parameter_is_an_invalid_request(auth_client, application, name):
+    _, challenge = pkce_pair()
+    values = {
+        "code_challenge": [challenge, pkce_pair()[1]],
+        "code_challenge_method": ["S256", "S256"],
+        "max_age": ["60", "0"],
+        "claims": ['{"userinfo": {}}', '{"id_token": {}}'],
+        "prompt": ["consent", "login"],
+    }.get(name, ["a", "b"])
+    params = {**authorize_params(application, scope="openid", challenge=challenge), name: values}
+    query = redirect_query(auth_client.get(AUTHORIZE, params))
+    assert query["error"] == "invalid_request"
+    assert name in query["error_description"]
+
+
+def test_repeated_resource_is_allowed(auth_client, application):
+    response, _ = screen_for(
+        auth_client, application, resource=["https://api.example.com/", "https://files.example.com/"]
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    ["a" * 42, "a" * 44, "a" * 128, "a" * 42 + "=", "a" * 42 + "+", "a" * 42 + "/"],
+    ids=["short", "long", "max-verifier-length", "padded", "plus", "slash"],
+)
+def test_s256_code_challenge_must_be_43_base64url_characters(auth_client, application, challenge):
+    query = redirect_query(screen_for(auth_client, application, code_challenge=challenge)[0])
+    assert query["error"] == "invalid_request"
+    assert query["error_description"].startswith("code_challenge must be 43 base64url characters")
+    assert not Consent.objects.exists()
+
+
+# --- HEAD never issues a code ------------------------------------------------------------------
+
+
+def test_head_does_not_issue_a_code(auth_client, user, application):
+    Consent.objects.create(user=user, application=application, scope="openid", remember="forever")
+    _, challenge = pkce_pair()
+    params = authorize_params(application, scope="openid", challenge=challenge)
+    response = auth_client.head(AUTHORIZE, params)
+    assert response.status_code == 405
+    assert "Location" not in response
+    assert not Grant.objects.exists()
+    assert redirect_query(auth_client.get(AUTHORIZE, params))["code"]
+    assert Grant.objects.count() == 1

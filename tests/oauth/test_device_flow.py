@@ -230,3 +230,17 @@ def test_an_allowed_device_app_is_listed_under_connected_apps(client, user, tv):
     consent = Consent.objects.get(user=user, application=tv)
     assert set(consent.scopes) == {"openid", "read"}
     assertContains(client.get(reverse("oauth:connected-apps")), "Photo Frame")
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic ###", "Basic", "Basic bm8tY29sb24="], ids=["garbage", "empty", "no-colon"]
+)
+def test_malformed_basic_header_is_invalid_client_with_a_basic_challenge(client, tv, header):
+    response = form_post(
+        client, reverse("oauth2_provider:device-authorization"), {"scope": "read"}, HTTP_AUTHORIZATION=header
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert response["Cache-Control"] == "no-store"
+    assert not DeviceGrant.objects.exists()

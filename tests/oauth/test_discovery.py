@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.test import Client
 from django.urls import resolve
 from jwcrypto import jwk
 from oauth2_provider.settings import oauth2_settings
@@ -175,3 +176,12 @@ def _clean_env() -> dict:
         for k, v in os.environ.items()
         if not k.startswith("GATEHOUSE_") and k not in ("DATABASE_URL", "REDIS_URL")
     }
+
+
+@pytest.mark.parametrize(
+    "path", [DISCOVERY, "/o/.well-known/jwks.json", "/.well-known/oauth-authorization-server"]
+)
+def test_read_only_documents_answer_post_with_405_not_a_csrf_error(path, db):
+    response = Client(enforce_csrf_checks=True).post(path)
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]

@@ -1,6 +1,10 @@
 """RP-Initiated Logout (OIDC RP-Initiated Logout 1.0)."""
 
+import re
+from urllib.parse import parse_qs, urlparse
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import AccessToken
 from pytest_django.asserts import assertContains
@@ -68,7 +72,9 @@ def test_logout_revokes_the_requesting_apps_tokens_only(client, user, app_with_l
 
 def test_staying_signed_in_changes_nothing(client, user, app_with_logout, tokens):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    response = client.post(LOGOUT_URL, logout_params(app_with_logout, tokens))
+    # The confirmation form's "Stay signed in": no `allow`, but the form's CSRF field.
+    stay = {**logout_params(app_with_logout, tokens), "csrfmiddlewaretoken": "checked-elsewhere"}
+    response = client.post(LOGOUT_URL, stay)
     assertContains(response, "You are still signed in", status_code=400)
     assert "_auth_user_id" in client.session
     assert AccessToken.objects.exists()
@@ -171,3 +177,47 @@ def test_id_token_hint_signed_by_an_unknown_key_is_refused(client, user, app_wit
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(LOGOUT_URL, logout_params(app_with_logout, tokens))
     assert response.status_code == 400
+
+
+# --- Logout requests by POST (RP-Initiated Logout 1.0 section 2) -------------------------------
+
+
+def test_logout_request_by_post_from_the_rp_works_like_a_get(user, app_with_logout, tokens):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    params = logout_params(app_with_logout, tokens)
+    response = browser.post(LOGOUT_URL, params)
+    assert response.status_code == 303
+    location = urlparse(response["Location"])
+    assert location.path == LOGOUT_URL
+    assert {k: v[0] for k, v in parse_qs(location.query).items()} == params
+    assertContains(browser.get(response["Location"]), "<h1>Sign out of Gatehouse?</h1>", html=True)
+    assert "_auth_user_id" in browser.session
+
+
+def test_confirmation_without_a_csrf_token_is_refused(user, app_with_logout, tokens):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = browser.post(LOGOUT_URL, {**logout_params(app_with_logout, tokens), "allow": "true"})
+    assert response.status_code == 403
+    assert "_auth_user_id" in browser.session
+
+
+def test_confirmation_form_with_its_csrf_token_signs_out(user, app_with_logout, tokens):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    page = browser.get(LOGOUT_URL, logout_params(app_with_logout, tokens))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    response = browser.post(
+        LOGOUT_URL, {**logout_params(app_with_logout, tokens), "allow": "true", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{SIGNED_OUT}?state=bye-1"
+    assert "_auth_user_id" not in browser.session
+
+
+def test_head_does_not_sign_out(client, user, app_with_logout):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.head(LOGOUT_URL, {"client_id": app_with_logout.client_id})
+    assert response.status_code == 405
+    assert "_auth_user_id" in client.session

@@ -47,6 +47,35 @@ def test_token_endpoint_is_limited_per_client_across_addresses(client, settings,
     )
 
 
+def test_wrong_secrets_from_anyone_do_not_lock_the_real_client_out(client, settings, machine):
+    settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
+    for n in range(5):
+        guess = token_request(
+            client,
+            {"grant_type": "client_credentials"},
+            REMOTE_ADDR=f"10.0.1.{n}",
+            **basic_auth(machine.client_id, f"guess-{n}"),
+        )
+        assert guess.status_code == 401
+    real = token_request(
+        client,
+        {"grant_type": "client_credentials"},
+        REMOTE_ADDR="10.0.0.50",
+        **basic_auth(machine.client_id, CLIENT_SECRET),
+    )
+    assert real.status_code == 200, real.content
+
+
+def test_one_wrong_secret_repeated_is_still_limited_per_client(client, settings, machine):
+    settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
+    auth = basic_auth(machine.client_id, "the-same-guess")
+    for n in range(3):
+        token_request(client, {"grant_type": "client_credentials"}, REMOTE_ADDR=f"10.0.2.{n}", **auth)
+    assert_limited(
+        token_request(client, {"grant_type": "client_credentials"}, REMOTE_ADDR="10.0.2.99", **auth)
+    )
+
+
 def test_another_address_and_client_are_not_affected(client, settings, machine, developer):
     settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS = 2
     for _ in range(3):
