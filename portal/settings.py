@@ -28,6 +28,8 @@ VAR_DIR = Path(env_str("GATEHOUSE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("GATEHOUSE_DEBUG", False)
 # The fallback is deliberately prefixed so `check --deploy` flags it (security.W009).
 SECRET_KEY = env_secret("GATEHOUSE_SECRET_KEY", "django-insecure-gatehouse-development-only-key-0123456789")
+# Old keys still accepted while sessions, signed links and hashed secrets move to the new one.
+SECRET_KEY_FALLBACKS = [key for key in env_secret("GATEHOUSE_SECRET_KEY_FALLBACKS").split(",") if key.strip()]
 ALLOWED_HOSTS = env_list("GATEHOUSE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("GATEHOUSE_CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("GATEHOUSE_SITE_NAME", "Gatehouse")
@@ -414,7 +416,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 SERVE_MEDIA = env_bool("GATEHOUSE_SERVE_MEDIA", True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Avatars and logos go through this backend only: an object store (e.g. django-storages'
+    # "storages.backends.s3.S3Storage", configured by its own settings) can replace it.
+    "default": {"BACKEND": env_str("GATEHOUSE_MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -439,6 +443,7 @@ EMAIL_PORT = env_int("GATEHOUSE_EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("GATEHOUSE_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env_secret("GATEHOUSE_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("GATEHOUSE_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10  # seconds: a hung SMTP server must not hold a sign-up request forever
 DEFAULT_FROM_EMAIL = env_str("GATEHOUSE_FROM_EMAIL", "Gatehouse <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -17,8 +17,8 @@ class SecretHasher(BasePasswordHasher):
 
     algorithm = "gatehouse_sha256"
 
-    def _digest(self, password: str, salt: str) -> str:
-        key = f"{settings.SECRET_KEY}:{salt}".encode()
+    def _digest(self, password: str, salt: str, pepper: str | None = None) -> str:
+        key = f"{settings.SECRET_KEY if pepper is None else pepper}:{salt}".encode()
         return hmac.new(key, password.encode(), hashlib.sha256).hexdigest()
 
     def encode(self, password: str, salt: str) -> str:
@@ -31,8 +31,13 @@ class SecretHasher(BasePasswordHasher):
         return {"algorithm": algorithm, "hash": digest, "salt": salt}
 
     def verify(self, password: str, encoded: str) -> bool:
+        """Checked against SECRET_KEY, then each of SECRET_KEY_FALLBACKS, so rotating the
+        pepper the Django way does not lock out every client and API key at once."""
         decoded = self.decode(encoded)
-        return constant_time_compare(decoded["hash"], self._digest(password, decoded["salt"]))
+        return any(
+            constant_time_compare(decoded["hash"], self._digest(password, decoded["salt"], pepper))
+            for pepper in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        )
 
     def safe_summary(self, encoded: str) -> dict:
         decoded = self.decode(encoded)

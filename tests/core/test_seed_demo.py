@@ -27,6 +27,13 @@ def test_demo_user_can_sign_in_with_the_printed_password(client):
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
 
 
+def test_a_second_seed_keeps_the_demo_user_signed_in(client):
+    call_command("seed_demo")
+    client.post("/accounts/login/", {"login": seed_demo.DEMO_EMAIL, "password": seed_demo.DEMO_PASSWORD})
+    call_command("seed_demo")  # the second `make run`
+    assert client.get("/dashboard/").status_code == 200
+
+
 def test_demo_client_secret_is_stored_only_as_a_hash():
     call_command("seed_demo")
     dump = _dump_database()

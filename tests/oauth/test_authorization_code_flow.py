@@ -162,6 +162,30 @@ def test_userinfo_values_come_from_the_account(client, user, application):
     }
 
 
+def test_picture_and_website_come_from_the_profile_with_the_profile_scope(
+    client, user, application, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from apps.accounts.models import Profile
+
+    settings.MEDIA_ROOT = tmp_path
+    profile = Profile.objects.for_user(user)
+    profile.website = "https://ada.example.com"
+    profile.avatar.save("ada.png", ContentFile(b"not read here"), save=True)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+
+    _query, tokens = run_flow(client, application, scope="openid profile")
+    info = userinfo(client, tokens["access_token"]).json()
+    id_claims = verified_claims(client, tokens["id_token"], application)
+    assert info["website"] == id_claims["website"] == "https://ada.example.com"
+    assert info["picture"] == id_claims["picture"]
+    assert info["picture"].startswith("http://testserver/") and info["picture"].endswith(".png")
+
+    _query, tokens = run_flow(client, application, scope="openid email")
+    assert not {"website", "picture"} & set(userinfo(client, tokens["access_token"]).json())
+
+
 def test_userinfo_without_a_token_is_401_with_a_bearer_challenge(client):
     response = client.get(reverse("oauth2_provider:user-info"))
     assert response.status_code == 401

@@ -206,7 +206,7 @@ def test_multipart_body_works_like_a_form(client, developer):
         "grant_type=client_credentials&client_id=\u00e9&client_secret=\u2603".encode(),
     ],
 )
-def test_no_request_body_produces_a_server_error(client, application, body):
+def test_no_request_body_produces_a_server_error_only_an_oauth_error(client, application, body):
     response = client.post(TOKEN_URL, body, content_type=FORM)
     assert 400 <= response.status_code < 500, response.content
     assert response["Cache-Control"] == "no-store"

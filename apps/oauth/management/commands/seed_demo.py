@@ -26,7 +26,8 @@ class Command(BaseCommand):
         user, _ = User.objects.get_or_create(username="demo", defaults={"email": DEMO_EMAIL})
         user.email = DEMO_EMAIL
         user.first_name, user.last_name = "Demo", "User"
-        user.set_password(DEMO_PASSWORD)
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)  # a new hash would sign the demo user out on every start
         user.save()
         EmailAddress.objects.update_or_create(
             user=user, email=DEMO_EMAIL, defaults={"verified": True, "primary": True}
