@@ -142,3 +142,27 @@ def test_login_failures_are_rate_limited(client, user):
         client.post(reverse("account_login"), {"login": user.email, "password": "nope"})
     response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
     assertContains(response, "Too many failed login attempts", status_code=200)
+
+
+def test_a_bad_verification_link_says_so_and_verifies_nothing(client):
+    signup(client)
+    response = client.get("/accounts/confirm-email/not-a-real-key/")
+    assert response.status_code in (200, 404)
+    assertContains(response, "expired or is invalid", status_code=response.status_code)
+    client.post("/accounts/confirm-email/not-a-real-key/")
+    response = client.post(reverse("account_login"), {"login": "new@example.com", "password": STRONG})
+    assertRedirects(response, reverse("account_email_verification_sent"))
+
+
+def test_password_reset_requests_are_rate_limited_per_address(client, user):
+    for _ in range(5):
+        client.post(reverse("account_reset_password"), {"email": user.email})
+    response = client.post(reverse("account_reset_password"), {"email": user.email})
+    assert response.status_code == 429
+
+
+def test_signups_are_rate_limited_per_address(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "2/m/ip"}
+    signup(client, email="one@example.com")
+    signup(client, email="two@example.com")
+    assert signup(client, email="three@example.com").status_code == 429

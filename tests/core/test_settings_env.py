@@ -108,3 +108,37 @@ def test_a_real_key_from_the_environment_is_used_and_the_data_folder_is_made(tmp
     result = start_django(GATEHOUSE_VAR_DIR=str(var), GATEHOUSE_OIDC_RSA_PRIVATE_KEY=pem)
     assert result.returncode == 0, result.stderr
     assert var.is_dir() and not (var / "keys").exists()
+
+
+@pytest.mark.parametrize(
+    ("variables", "backend"),
+    [
+        ({}, "console"),
+        ({"GATEHOUSE_EMAIL": "file"}, "filebased"),
+        (
+            {
+                "GATEHOUSE_EMAIL": "smtp",
+                "GATEHOUSE_EMAIL_HOST": "smtp.example.com",
+                "GATEHOUSE_EMAIL_PORT": "2525",
+            },
+            "smtp",
+        ),
+    ],
+)
+def test_email_goes_to_the_console_a_file_or_smtp(tmp_path, variables, backend):
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_FILE_PATH)"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))
+    }
+    environment.update(variables, GATEHOUSE_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="portal.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    used, host, port, outbox = result.stdout.split()
+    assert f".{backend}." in used, result.stderr
+    assert outbox == str(tmp_path / "outbox")
+    if backend == "smtp":
+        assert (host, port) == ("smtp.example.com", "2525")
