@@ -50,6 +50,30 @@ class Application(AbstractApplication):
     def allows_grant_type(self, *grant_types: str) -> bool:
         return bool(self.enabled_grant_types & set(grant_types))
 
+    def clean(self) -> None:
+        """DOT's checks, plus per URI what `get_allowed_schemes` can only say per app: plain
+        http is for loopback addresses alone (RFC 8252 7.3), wherever the app is saved from."""
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in ("redirect_uris", "post_logout_redirect_uris"):
+            for uri in getattr(self, field).split():
+                try:
+                    parts = urlsplit(uri)
+                    insecure = parts.scheme.lower() == "http" and parts.hostname not in ("127.0.0.1", "::1")
+                except ValueError:
+                    continue  # DOT's own validation reports a URI it cannot parse
+                if insecure:
+                    errors.setdefault(field, []).append(
+                        f"{uri}: use https (plain http only for 127.0.0.1 or [::1])."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
     def get_allowed_schemes(self) -> list[str]:
         """DOT's schemes (https), plus those RFC 8252 gives native apps for URIs they registered.
 

@@ -137,3 +137,14 @@ def test_seed_demo_keeps_exactly_one_demo_secret_that_works(client):
     assert app.secrets.count() == 1
     assert app.client_secret == ""
     assert check_client_secret(application=app, value=seed_demo.DEMO_CLIENT_SECRET)
+
+
+def test_a_loopback_uri_does_not_open_plain_http_to_other_hosts(application):
+    from django.core.exceptions import ValidationError
+
+    application.redirect_uris = "http://127.0.0.1:8765/callback http://evil.example/callback"
+    with pytest.raises(ValidationError) as refused:
+        application.full_clean()
+    assert "http://evil.example/callback: use https" in str(refused.value.message_dict["redirect_uris"])
+    application.redirect_uris = "http://127.0.0.1:8765/callback http://[::1]:9/cb https://printer.example.com/cb"
+    application.full_clean()
