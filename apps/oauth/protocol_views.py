@@ -20,7 +20,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseRedirect,
     JsonResponse,
     UnreadablePostError,
 )
@@ -50,6 +49,7 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
+from apps.core.http import see_other_as_get
 from apps.oauth import services
 from apps.oauth.models import Application, Consent, TokenFamily
 from apps.oauth.ratelimit import check_endpoint, consume
@@ -554,12 +554,7 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST" and not ({"csrfmiddlewaretoken", "allow"} & set(request.POST)):
-            # RP-Initiated Logout 1.0 section 2: the RP may send its request by POST. Answer it as
-            # the GET it equals, where the SameSite=Lax session cookie comes along too.
-            query = urlencode([(key, value) for key, values in request.POST.lists() for value in values])
-            response = HttpResponseRedirect(f"{request.path}?{query}")
-            response.status_code = 303
-            return response
+            return see_other_as_get(request)  # RP-Initiated Logout 1.0 section 2: POST like GET
         handler = super().dispatch
         if request.method == "POST":
             # Exempt above only so the RP's request gets in; the confirmation form never is.

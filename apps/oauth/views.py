@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -25,7 +25,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from apps.accounts.models import Profile
 from apps.accounts.navigation import settings_nav
-from apps.core.http import HtmxHttpRequest
+from apps.core.http import HtmxHttpRequest, see_other_as_get
 from apps.oauth import services
 from apps.oauth.consent import (
     AuthorizationEndpointValidator,
@@ -111,12 +111,7 @@ class AuthorizeView(AuthorizationView):
             add_never_cache_headers(response)
             return response
         if request.method == "POST" and not _is_decision(request):
-            # OIDC Core 3.1.2.1: an authorization request may come by POST. Answer it as the
-            # GET it is equal to, where the SameSite=Lax session cookie comes along too.
-            query = urlencode([(key, value) for key, values in request.POST.lists() for value in values])
-            response = HttpResponseRedirect(f"{request.path}?{query}")
-            response.status_code = 303
-            return response
+            return see_other_as_get(request)  # OIDC Core 3.1.2.1: a request may come by POST
         handler = super().dispatch
         if request.method == "POST":
             # Exempt above only so cross-site authorization requests get in; decisions never are.
