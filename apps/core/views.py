@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.core.http import HtmxHttpRequest
+from apps.core.middleware import MACHINE_PATHS, machine_error
 
 # What a signed-in user can do, in the order the dashboard shows it.
 DASHBOARD_TILES = [
@@ -58,12 +59,6 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: machines calling the API or the OAuth endpoints get JSON, people a page."""
-    if request.path.startswith(("/api/", "/o/")) and not request.path.startswith("/o/authorize"):
-        return JsonResponse(
-            {
-                "error": "server_error",
-                "error_description": "Something went wrong on our side. Try again later.",
-            },
-            status=500,
-        )
+    if request.path.startswith(MACHINE_PATHS):
+        return machine_error(500, "server_error", "Something went wrong on our side. Try again later.")
     return defaults.server_error(request)

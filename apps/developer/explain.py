@@ -142,22 +142,16 @@ def _check_redirect_uri(explanation: Explanation, query: dict, application: Appl
     registered = application.redirect_uris.split()
     uri = query.get("redirect_uri")
     if uri is None:
-        if len(registered) == 1:
-            explanation.add(
-                "Redirect URI",
-                "warn",
-                f"No redirect_uri: Gatehouse will use the only registered one, {registered[0]}. "
-                "OpenID Connect "
-                "requires it, so send it anyway.",
-            )
-        else:
-            explanation.add(
-                "Redirect URI",
-                "fail",
-                f"No redirect_uri, and your app registers {len(registered)}: say which one to use.",
-                error="invalid_request",
-                fatal=True,
-            )
+        explanation.add(
+            "Redirect URI",
+            "fail",
+            "No redirect_uri. Gatehouse requires it (OpenID Connect Core §3.1.2.1), and the token "
+            f"endpoint asks for it again: send a registered one, such as {registered[0]}."
+            if registered
+            else "No redirect_uri, and your app registers none: add one in its settings.",
+            error="invalid_request",
+            fatal=True,
+        )
         return
     allowed, reasons = check_redirect_to_uri_allowed(uri, registered)
     if allowed and redirect_uri_registered(uri, registered):

@@ -108,14 +108,18 @@ def origin_registered(origin: str, application: Application | None = None) -> bo
     return any(app.origin_allowed(origin) for app in candidates)
 
 
+def named_client(request: HttpRequest) -> Application | None:
+    """The client a token-endpoint-style request names, by Basic header or body (unauthenticated)."""
+    client_id = basic_client_id(request) or request.POST.get("client_id")
+    return Application.objects.filter(client_id=client_id).first() if client_id else None
+
+
 class CorsMixin:
     """CORS for browser apps at the origins their app registered, as oauthlib does at the token
     endpoint: a preflight answer, and `Access-Control-Allow-Origin` echoing an allowed origin.
     No cookies are involved (Bearer and client credentials only), so no `Allow-Credentials`."""
 
     cors_methods = "POST"
-    # False where oauthlib already answers the actual request (the token endpoint).
-    cors_on_response = True
 
     def cors_application(self, request: HttpRequest) -> Application | None:
         """The app whose registered origins apply to this request, when the request names one."""
@@ -132,7 +136,7 @@ class CorsMixin:
                 response["Access-Control-Max-Age"] = "600"
         else:
             response = super().dispatch(request, *args, **kwargs)
-            if self.cors_on_response and origin and origin_registered(origin, self.cors_application(request)):
+            if origin and origin_registered(origin, self.cors_application(request)):
                 response["Access-Control-Allow-Origin"] = origin
         patch_vary_headers(response, ["Origin"])
         return response
@@ -229,7 +233,10 @@ class EndpointGuardMixin:
 @method_decorator(login_not_required, name="dispatch")
 class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
     rate_limit_bucket = "token"
-    cors_on_response = False
+
+    def cors_application(self, request):
+        # oauthlib allows the origin on success only; errors must be readable by the app too.
+        return named_client(request)
 
     def post(self, request, *args, **kwargs):
         grant_type = request.POST.get("grant_type")
@@ -249,8 +256,7 @@ class RevokeTokenView(CorsMixin, EndpointGuardMixin, dot_views.RevokeTokenView):
     rate_limit_bucket = "revocation"
 
     def cors_application(self, request):
-        client_id = basic_client_id(request) or request.POST.get("client_id")
-        return Application.objects.filter(client_id=client_id).first() if client_id else None
+        return named_client(request)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -367,8 +373,13 @@ class DeviceAuthorizationView(EndpointGuardMixin, dot_views.DeviceAuthorizationV
     def post(self, request, *args, **kwargs):
         basic_id = basic_client_id(request)
         scheme = request.META.get("HTTP_AUTHORIZATION", "").split()[:1]
-        if scheme and scheme[0].lower() == "basic" and not basic_id:
-            # A Basic header that does not decode is a failed authentication (RFC 6749 5.2).
+        if (
+            scheme
+            and scheme[0].lower() == "basic"
+            and (not basic_id or not Application.objects.filter(client_id=basic_id).exists())
+        ):
+            # A Basic header that does not decode, or names no client, is a failed
+            # authentication (RFC 6749 5.2), as at the token endpoint.
             return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if basic_id and "client_id" not in request.POST:
             # RFC 8628 3.1 needs client_id only from clients that do not authenticate; oauthlib
@@ -520,6 +531,9 @@ class UserInfoView(CorsMixin, dot_views.UserInfoView):
         return response
 
     def _create_userinfo_response(self, request):
+        if request.META.get("HTTP_AUTHORIZATION") and "access_token" in request.POST:
+            # RFC 6750 2: a client must not use more than one method to send the token.
+            return bearer_error("invalid_request", "Send the access token one way only.", status=400)
         if not (request.META.get("HTTP_AUTHORIZATION") or "access_token" in request.POST):
             # RFC 6750 3.1: a request without credentials gets a challenge and no error code.
             response = JsonResponse({}, status=401)

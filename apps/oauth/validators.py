@@ -52,7 +52,11 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Scopes about a person: meaningless (and unanswerable at userinfo) for a client acting as itself.
 IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
 # RFC 8252 section 7.3: a loopback redirect URI may come back on any port.
-_LOOPBACK_PORT = re.compile(r"^(http://(?:127\.0\.0\.1|\[::1\]))(?::\d+)?(?=[/?]|$)")
+# A port a socket can listen on: 1-65535 without leading zeros.
+_LOOPBACK_PORT = re.compile(
+    r"^(http://(?:127\.0\.0\.1|\[::1\]))"
+    r"(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?(?=[/?]|$)"
+)
 
 # Epoch seconds of the session's last sign-in, kept by the consent screen on every login.
 SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"

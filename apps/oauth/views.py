@@ -146,6 +146,17 @@ class AuthorizeView(AuthorizationView):
             return self.redirect_error(application, credentials, "consent_required")
         return self.show_screen(application, scopes, credentials, consent)
 
+    def validate_authorization_request(self, request):
+        if "redirect_uri" not in request.GET:
+            # OIDC Core 3.1.2.1 requires it, and so does our token endpoint (OAuth 2.1 4.1.3):
+            # a code issued without one could never be exchanged. Never redirect on it (4.1.2.1).
+            raise FatalClientError(
+                error=oauth_errors.MissingRedirectURIError(
+                    description="The redirect_uri parameter is required."
+                )
+            )
+        return super().validate_authorization_request(request)
+
     def request_problem(self, credentials: dict) -> tuple[str, str] | None:
         """Why a request that oauthlib accepted is still refused before the screen, if it is:
         the (error, error_description) to answer by redirect."""
@@ -158,6 +169,9 @@ class AuthorizeView(AuthorizationView):
             return "request_not_supported", "Request objects are not supported."
         if "request_uri" in query:
             return "request_uri_not_supported", "The request_uri parameter is not supported."
+        if "create" in query.get("prompt", "").split():
+            # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
+            return "invalid_request", "prompt=create is not supported; send people to sign up first."
         if "response_mode" in query and query["response_mode"] != "query":
             # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
             return "invalid_request", "Only response_mode=query is supported."
@@ -271,8 +285,6 @@ class AuthorizeView(AuthorizationView):
         request = self.request
         if request.method == "POST":
             return self.failure("You were signed out", "Go back to the app and start signing in again.")
-        if "create" in request.GET.get("prompt", "").split():
-            return super().handle_no_permission()
         try:
             _scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:

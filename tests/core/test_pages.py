@@ -93,3 +93,20 @@ def test_a_server_error_is_json_for_machines_and_a_page_for_people(rf, path, jso
         assert json_module.loads(response.content)["error"] == "server_error"
     else:
         assert b"Something went wrong" in response.content
+
+
+@pytest.mark.parametrize("path", ["/o/userinfo/", "/o/token/", "/o/revoke_token/", "/api/me/"])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("abc", "multipart/form-data"),
+        ("abc", "multipart/form-data; boundary="),
+        ("a=1&" * 1500, "application/x-www-form-urlencoded"),
+    ],
+    ids=["no-boundary", "empty-boundary", "too-many-fields"],
+)
+def test_an_unreadable_body_gets_a_json_error_from_machine_endpoints(client, path, body, content_type):
+    response = client.post(path, body, content_type=content_type, HTTP_AUTHORIZATION="Bearer x")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"].startswith("application/json"), response.content[:200]
+    assert json_module.loads(response.content)["error"]

@@ -324,7 +324,7 @@ def test_redirect_uri_differing_from_the_registered_one_is_refused_without_redir
     assert "Location" not in response
 
 
-def test_loopback_redirect_uri_may_use_any_port():
+def test_loopback_redirect_uri_may_use_any_real_port():
     from apps.oauth.validators import redirect_uri_registered
 
     registered = ["http://127.0.0.1/callback", "http://[::1]:8000/cb"]
@@ -332,6 +332,9 @@ def test_loopback_redirect_uri_may_use_any_port():
     assert redirect_uri_registered("http://[::1]:1234/cb", registered)
     assert not redirect_uri_registered("http://127.0.0.1:51234/Callback", registered)
     assert not redirect_uri_registered("http://localhost:51234/callback", registered)
+    for impossible in ("0", "65536", "99999999", "08080"):
+        assert not redirect_uri_registered(f"http://127.0.0.1:{impossible}/callback", registered), impossible
+    assert redirect_uri_registered("http://127.0.0.1:65535/callback", registered)
 
 
 @pytest.mark.parametrize(

@@ -216,6 +216,21 @@ def test_plain_pkce_with_an_unregistered_redirect_uri_gets_an_error_page(auth_cl
     assert "Location" not in response
 
 
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "signed-out"])
+def test_a_request_without_redirect_uri_gets_an_error_page_not_a_code(client, user, application, signed_in):
+    if signed_in:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        Consent.objects.create(user=user, application=application, scope="openid profile email")
+    params = {
+        k: v for k, v in authorize_params(application, scope="openid", challenge=pkce_pair()[1]).items()
+    }
+    del params["redirect_uri"]
+    response = client.get(AUTHORIZE, params)
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert not Grant.objects.exists()
+
+
 # --- Errors by redirect (RFC 6749 4.1.2.1), for loopback clients too ---------------------------
 
 LOOPBACK = "http://127.0.0.1:8765/callback"
@@ -300,8 +315,9 @@ def test_malformed_claims_for_an_unknown_client_gets_an_error_page(auth_client, 
         ({"response_mode": "fragment"}, "invalid_request"),
         ({"response_mode": "form_post"}, "invalid_request"),
         ({"response_mode": "bogus"}, "invalid_request"),
+        ({"prompt": "create"}, "invalid_request"),
     ],
-    ids=["request", "request_uri", "fragment", "form_post", "bogus-mode"],
+    ids=["request", "request_uri", "fragment", "form_post", "bogus-mode", "prompt-create"],
 )
 def test_unsupported_parameters_are_refused_by_redirect(auth_client, application, change, error):
     response, _ = screen_for(auth_client, application, **change)
@@ -365,3 +381,8 @@ def test_head_does_not_issue_a_code(auth_client, user, application):
     assert not Grant.objects.exists()
     assert redirect_query(auth_client.get(AUTHORIZE, params))["code"]
     assert Grant.objects.count() == 1
+
+
+def test_prompt_create_signed_out_is_refused_by_redirect_too(client, application):
+    query = redirect_query(screen_for(client, application, prompt="create")[0])
+    assert query["error"] == "invalid_request" and query["state"] == "state-123" and query["iss"]

@@ -87,3 +87,11 @@ def test_revocation_does_not_answer_another_origin(client, spa_app, spa_token):
 def test_token_endpoint_varies_by_origin(client, spa_app):
     response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_ORIGIN=SPA)
     assert "Origin" in response["Vary"]
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [(SPA, True), (EVIL, False)])
+def test_token_endpoint_errors_are_readable_by_the_apps_own_origin(client, spa_app, origin, allowed):
+    data = {"grant_type": "refresh_token", "refresh_token": "x", "client_id": spa_app.client_id}
+    response = form_post(client, "/o/token/", {**data, "client_secret": CLIENT_SECRET}, HTTP_ORIGIN=origin)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert (response.get("Access-Control-Allow-Origin") == SPA) is allowed

@@ -233,7 +233,9 @@ def test_an_allowed_device_app_is_listed_under_connected_apps(client, user, tv):
 
 
 @pytest.mark.parametrize(
-    "header", ["Basic ###", "Basic", "Basic bm8tY29sb24="], ids=["garbage", "empty", "no-colon"]
+    "header",
+    ["Basic ###", "Basic", "Basic bm8tY29sb24=", "Basic bm9ib2R5Ong="],
+    ids=["garbage", "empty", "no-colon", "unknown-client"],
 )
 def test_malformed_basic_header_is_invalid_client_with_a_basic_challenge(client, tv, header):
     response = form_post(

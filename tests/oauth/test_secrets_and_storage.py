@@ -146,5 +146,7 @@ def test_a_loopback_uri_does_not_open_plain_http_to_other_hosts(application):
     with pytest.raises(ValidationError) as refused:
         application.full_clean()
     assert "http://evil.example/callback: use https" in str(refused.value.message_dict["redirect_uris"])
-    application.redirect_uris = "http://127.0.0.1:8765/callback http://[::1]:9/cb https://printer.example.com/cb"
+    application.redirect_uris = (
+        "http://127.0.0.1:8765/callback http://[::1]:9/cb https://printer.example.com/cb"
+    )
     application.full_clean()

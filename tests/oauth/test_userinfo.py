@@ -69,3 +69,14 @@ def test_token_in_the_query_string_is_refused(browser, access_token):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "user" not in response.content.decode()
+
+
+def test_a_token_sent_two_ways_at_once_is_refused(browser, access_token):
+    response = browser.post(USERINFO, {"access_token": access_token}, **bearer(access_token))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_a_token_in_the_form_body_alone_is_accepted(browser, access_token):
+    response = browser.post(USERINFO, {"access_token": access_token})
+    assert response.status_code == 200 and response.json()["sub"]
