@@ -73,10 +73,11 @@ def env_secret(name: str, default: str = "") -> str:
     return default if value is None else value
 
 
-def env_url(name: str, default: str = "", *, schemes: tuple[str, ...], bare: bool = False) -> str:
-    """A URL with one of `schemes` and, except for file-like schemes, a host (and a valid port).
-
-    `bare` refuses a query and a fragment (an issuer identifier, OIDC Discovery 3).
+def env_url(
+    name: str, default: str = "", *, schemes: tuple[str, ...], bare: bool = False, host: bool = True
+) -> str:
+    """A URL with one of `schemes`, a valid port if any and, with `host`, a host name (file-like
+    schemes never need one). `bare` refuses a query and a fragment (an issuer, OIDC Discovery 3).
     """
     value = env_str(name, default)
     if not value:
@@ -87,8 +88,10 @@ def env_url(name: str, default: str = "", *, schemes: tuple[str, ...], bare: boo
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
     except ValueError:
         raise ImproperlyConfigured(f"{wrong}, not {value!r}.") from None
-    if parts.scheme not in schemes or (parts.scheme not in ("sqlite", "unix") and not parts.hostname):
+    if parts.scheme not in schemes:
         raise ImproperlyConfigured(f"{wrong}, not {value!r}.")
+    if host and parts.scheme not in ("sqlite", "unix") and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must name a host, not {value!r}.")
     if bare and (parts.query or parts.fragment):
         raise ImproperlyConfigured(f"{name} must have no query or fragment, not {value!r}.")
     return value
@@ -96,7 +99,8 @@ def env_url(name: str, default: str = "", *, schemes: tuple[str, ...], bare: boo
 
 def env_database(name: str = "DATABASE_URL", **options) -> dict | None:
     """Django's DATABASES entry for the URL in `name`, or None when it is not set."""
-    url = env_url(name, schemes=("postgres", "postgresql", "sqlite"))
+    # PostgreSQL may be reached through a Unix socket: postgres:///gatehouse has no host.
+    url = env_url(name, schemes=("postgres", "postgresql", "sqlite"), host=False)
     if not url:
         return None
     import dj_database_url

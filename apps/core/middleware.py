@@ -1,7 +1,11 @@
+import base64
+import binascii
 from collections.abc import Callable
+from contextlib import suppress
+from urllib.parse import unquote_plus
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import add_never_cache_headers
 
@@ -86,3 +90,39 @@ class UnreadableRequestMiddleware:
         if isinstance(exception, (MultiPartParserError, SuspiciousOperation, BadRequest)):
             return machine_error(400, "invalid_request", "The request body could not be read.")
         return None
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _carries_nul(request: HttpRequest) -> bool:
+    """Whether any part of the request a view or library might look up in the database holds a
+    NUL character: PostgreSQL text can't, and would answer with an error instead of a miss."""
+    parts = [request.path, request.META.get("HTTP_ORIGIN", ""), *request.COOKIES.values()]
+    parts += [item for key, values in request.GET.lists() for item in (key, *values)]
+    if request.content_type in FORM_TYPES:
+        # Unreadable: the view (or UnreadableRequestMiddleware) answers that.
+        with suppress(MultiPartParserError, SuspiciousOperation, BadRequest):
+            parts += [item for key, values in request.POST.lists() for item in (key, *values)]
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    parts.append(authorization)
+    if authorization[:6].lower() == "basic ":
+        with suppress(binascii.Error, ValueError):  # not Basic at all: authentication fails on its own
+            parts.append(unquote_plus(base64.b64decode(authorization[6:].strip()).decode()))
+    return any("\x00" in part for part in parts)
+
+
+class NulCharacterMiddleware:
+    """Refuses any request carrying a NUL character, before sessions, CSRF, allauth, DOT or DRF
+    look anything up with it (on PostgreSQL that lookup would be a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _carries_nul(request):
+            return self.get_response(request)
+        description = "Requests may not contain NUL characters."
+        if request.path.startswith(MACHINE_PATHS):
+            return machine_error(400, "invalid_request", description)
+        return HttpResponseBadRequest(description, content_type="text/plain; charset=utf-8")

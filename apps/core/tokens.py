@@ -31,7 +31,8 @@ def _carries(credential, scope: str | None) -> bool:
 def revoke_tokens(*, user=None, applications: Iterable | None = None, carrying: str | None = None) -> int:
     """Revoke what `user` gave (to `applications`, when given), or everything `applications`
     hold: each live access, refresh and ID token through DOT, and each authorization code and
-    approved device code not yet redeemed. Return how many access and refresh tokens died.
+    device code not yet redeemed (the user's approved ones; for applications alone, every one,
+    pending included). Return how many access and refresh tokens died.
 
     With `carrying`, only credentials whose scope includes it go. A live refresh token whose
     access token is already gone can't say what it carries, so it goes too.

@@ -14,14 +14,13 @@ from oauth2_provider.models import check_redirect_to_uri_allowed
 from apps.oauth.models import Application
 from apps.oauth.scopes import CATALOGUE
 from apps.oauth.validators import redirect_uri_registered
+from apps.oauth.views import REPEATABLE, S256_CHALLENGE
 
 # What /o/authorize/ accepts as an S256 code_challenge (RFC 7636 §4.2: 32 bytes, base64url).
-PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+PKCE_CHALLENGE = S256_CHALLENGE
 PKCE_CHALLENGE_CHAR = re.compile(r"[A-Za-z0-9_-]")
 # oauthlib refuses these repeated before anything else, with an error page (RFC 6749 §3.1).
 OAUTHLIB_SINGLE_PARAMS = frozenset({"client_id", "response_type", "redirect_uri", "scope", "state"})
-# RFC 8707 lets `resource` repeat; Gatehouse refuses any other repeat after the scopes.
-REPEATABLE = frozenset({"resource"})
 # The methods oauthlib knows; it refuses any other before looking at the scopes.
 OAUTHLIB_CHALLENGE_METHODS = ("plain", "S256")
 # Later reasons mean the URI matched more of a registered one before it differed.

@@ -16,7 +16,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
-    get_device_grant_model,
     get_refresh_token_model,
     refresh_token_expire_timedelta,
 )
@@ -258,11 +257,8 @@ def revoke_impact(*, application: Application) -> RevokeImpact:
 
 
 def revoke_all_app_tokens(*, application: Application) -> int:
-    """Revoke every token and pending grant of `application` through DOT; return how many tokens."""
-    revoked = revoke_tokens(applications=[application])
-    # Device codes no one has approved yet would otherwise still turn into tokens.
-    get_device_grant_model().objects.filter(client_id=application.client_id).delete()
-    return revoked
+    """Revoke every token, code and device code of `application` through DOT; return how many tokens."""
+    return revoke_tokens(applications=[application])
 
 
 def delete_application(*, application: Application) -> int:

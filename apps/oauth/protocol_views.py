@@ -39,7 +39,6 @@ from oauth2_provider.models import (
     get_access_token_model,
     get_device_grant_model,
     get_refresh_token_model,
-    revoke_access_token,
 )
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import parse_bearer_token
@@ -50,11 +49,13 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
 from apps.core.http import see_other_as_get
+from apps.core.tokens import revoke_tokens
 from apps.oauth import services
 from apps.oauth.models import Application, Consent, TokenFamily
 from apps.oauth.ratelimit import check_endpoint, consume
 from apps.oauth.scopes import describe
 from apps.oauth.validators import DEVICE_CODE_GRANT, code_hash, redirect_uri_registered, session_auth_time
+from apps.oauth.views import REPEATABLE
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -110,7 +111,10 @@ def origin_registered(origin: str, application: Application | None = None) -> bo
 
 def named_client(request: HttpRequest) -> Application | None:
     """The client a token-endpoint-style request names, by Basic header or body (unauthenticated)."""
-    client_id = basic_client_id(request) or request.POST.get("client_id")
+    try:
+        client_id = basic_client_id(request) or request.POST.get("client_id")
+    except (MultiPartParserError, SuspiciousOperation):
+        return None  # an unreadable body was already answered
     return Application.objects.filter(client_id=client_id).first() if client_id else None
 
 
@@ -147,7 +151,7 @@ class EndpointGuardMixin:
 
     rate_limit_bucket = ""
     # RFC 8707 lets `resource` repeat; every other parameter at most once (RFC 6749 3.1, 3.2).
-    repeatable = frozenset({"resource"})
+    repeatable = REPEATABLE
 
     def dispatch(self, request, *args, **kwargs):
         response = self.refuse(request) or super().dispatch(request, *args, **kwargs)
@@ -590,19 +594,20 @@ class LogoutView(dot_views.RPInitiatedLogoutView):
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
         user = token_user or self.request.user
-        if application is not None and user.is_authenticated:
-            tokens = list(AccessToken.objects.filter(user=user, application=application))
-            for token in tokens:
-                revoke_access_token(token)
-            if tokens:
-                record(
-                    AuditEvent.Kind.TOKEN_REVOKED,
-                    user=user,
-                    request=self.request,
-                    client_id=application.client_id,
-                    tokens_revoked=len(tokens),
-                    via="logout",
-                )
+        revoked = (
+            revoke_tokens(user=user, applications=[application])
+            if application is not None and user.is_authenticated
+            else 0
+        )
+        if revoked:
+            record(
+                AuditEvent.Kind.TOKEN_REVOKED,
+                user=user,
+                request=self.request,
+                client_id=application.client_id,
+                tokens_revoked=revoked,
+                via="logout",
+            )
         if not post_logout_redirect_uri:
             # DOT would send the user to this site's absolute URL through a redirect that only
             # allows https, which fails on a plain-http development server.

@@ -42,17 +42,21 @@ def _digest(value: str) -> str:
 def check_endpoint(endpoint: str, *, address: str, client_id: str | None, secret: str | None = None) -> int:
     """Count a request to an OAuth `endpoint` per address and per client; 0 or Retry-After seconds.
 
-    The client is the one the request names, with the secret it presents: counting before
-    authentication still slows a client that floods the endpoint, and someone who knows only
-    the (public) client id cannot use up the real client's allowance with wrong secrets.
+    The client is counted as the request presents itself, before authentication: with the
+    secret it sends, so that someone who knows only a client id (they are public) cannot use up
+    the real client's allowance with wrong secrets. A request without a secret (a public client,
+    or junk naming any client) is counted per client and address: anyone can send those.
     """
     retry_after = consume(
         f"{endpoint}:address:{_digest(address)}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS
     )
     if client_id:
-        credential = _digest(client_id) + (_digest(secret) if secret else "")
+        presented = _digest(secret) if secret else f"from:{_digest(address)}"
         retry_after = max(
             retry_after,
-            consume(f"{endpoint}:client:{credential}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT),
+            consume(
+                f"{endpoint}:client:{_digest(client_id)}:{presented}",
+                limit=settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT,
+            ),
         )
     return retry_after

@@ -412,6 +412,7 @@ class GatehouseValidator(OAuth2Validator):
     def _save_bearer_token(self, token, request, *args, **kwargs):
         super()._save_bearer_token(token, request, *args, **kwargs)
         user = request.user if request.grant_type != "client_credentials" else request.client.user
+        rotated = request.grant_type == "refresh_token" and oauth2_settings.ROTATE_REFRESH_TOKEN
         record(
             AuditEvent.Kind.TOKEN_ISSUED,
             user=user,
@@ -420,17 +421,9 @@ class GatehouseValidator(OAuth2Validator):
             grant_type=request.grant_type,
             scope=token.get("scope", ""),
             refresh_token_issued="refresh_token" in token,
+            # A refresh revokes the tokens it replaces (rotation): one event says both.
+            **({"revoked": "the refresh token and access token it replaces"} if rotated else {}),
         )
-        if request.grant_type == "refresh_token" and oauth2_settings.ROTATE_REFRESH_TOKEN:
-            # DOT has just revoked the presented refresh token and its access token.
-            record(
-                AuditEvent.Kind.TOKEN_REVOKED,
-                user=user,
-                request=_audit_request(request),
-                client_id=request.client.client_id,
-                token_type="refresh_token",
-                via="rotation",
-            )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
         if getattr(request.client, "pk", None) is None:

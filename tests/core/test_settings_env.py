@@ -142,3 +142,12 @@ def test_email_goes_to_the_console_a_file_or_smtp(tmp_path, variables, backend):
     assert outbox == str(tmp_path / "outbox")
     if backend == "smtp":
         assert (host, port) == ("smtp.example.com", "2525")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres:///gatehouse", "postgresql://user@/gatehouse?host=/var/run/postgresql", "sqlite:////tmp/g.db"],
+)
+def test_database_urls_without_a_host_are_fine(url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert env.env_database()["NAME"]

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.test import Client
 from django.urls import reverse
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, IDToken, RefreshToken
 from pytest_django.asserts import assertContains
 
 from apps.audit.models import AuditEvent
@@ -65,9 +65,12 @@ def test_logout_revokes_the_requesting_apps_tokens_only(client, user, app_with_l
     client.post(LOGOUT_URL, {**logout_params(app_with_logout, tokens), "allow": "true"})
 
     assert not AccessToken.objects.filter(application=app_with_logout).exists()
+    assert not RefreshToken.objects.filter(application=app_with_logout, revoked__isnull=True).exists()
+    assert not IDToken.objects.filter(application=app_with_logout).exists()
     assert AccessToken.objects.filter(application=other).exists()
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_REVOKED)
-    assert event.data == {"client_id": app_with_logout.client_id, "tokens_revoked": 1, "via": "logout"}
+    # The access token and the refresh token issued with it.
+    assert event.data == {"client_id": app_with_logout.client_id, "tokens_revoked": 2, "via": "logout"}
 
 
 def test_staying_signed_in_changes_nothing(client, user, app_with_logout, tokens):

@@ -118,3 +118,16 @@ def test_retry_after_is_at_most_the_window():
     for _ in range(3):
         retry = consume("window-test", limit=2, period=60)
     assert 1 <= retry <= 60
+
+
+def test_junk_naming_a_public_client_does_not_lock_out_its_users(client, settings, developer):
+    public = make_client(
+        developer, name="Phone app", grant_types=[Application.GRANT_AUTHORIZATION_CODE], secret=None
+    )
+    settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
+    junk = {"grant_type": "authorization_code", "code": "junk", "client_id": public.client_id}
+    for _ in range(4):
+        form_post(client, "/o/token/", junk, REMOTE_ADDR="10.9.0.1")
+    assert_limited(form_post(client, "/o/token/", junk, REMOTE_ADDR="10.9.0.1"))
+    elsewhere = form_post(client, "/o/token/", junk, REMOTE_ADDR="10.9.9.9")
+    assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_grant"

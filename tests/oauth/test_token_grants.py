@@ -236,12 +236,11 @@ def test_refresh_stops_when_the_grant_that_issued_it_is_switched_off(client, app
     assert response.json()["error"] == "unauthorized_client"
 
 
-def test_rotation_is_an_audit_event_for_the_token_it_revoked(client, application, tokens, user):
+def test_a_refresh_says_in_its_audit_event_that_it_revoked_what_it_replaces(
+    client, application, tokens, user
+):
     refresh(client, application, tokens["refresh_token"])
-    event = AuditEvent.objects.get(kind=AuditEvent.Kind.TOKEN_REVOKED)
-    assert event.user == user
-    assert event.data == {
-        "client_id": application.client_id,
-        "token_type": "refresh_token",
-        "via": "rotation",
-    }
+    event = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).latest("pk")
+    assert event.user == user and event.data["grant_type"] == "refresh_token"
+    assert event.data["revoked"] == "the refresh token and access token it replaces"
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REVOKED).exists()
