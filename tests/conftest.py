@@ -81,6 +81,17 @@ def application(developer) -> Application:
 
 
 @pytest.fixture
+def resource_server(developer) -> Application:
+    """A client staff marked as a resource server: it may introspect any token."""
+    return make_client(
+        developer,
+        name="Photo API",
+        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
+        is_resource_server=True,
+    )
+
+
+@pytest.fixture
 def auth_client(client, user):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client

@@ -56,6 +56,22 @@ def test_user_without_a_password_is_offered_to_set_one(auth_client, user):
     assertContains(auth_client.get(URL), "Set a password")
 
 
+@pytest.mark.parametrize("usable", [True, False], ids=["change", "set"])
+def test_the_password_pages_post_to_their_own_action(auth_client, user, usable):
+    if not usable:
+        user.set_unusable_password()
+        user.save()
+        auth_client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    name, label = (
+        ("account_change_password", "Change password") if usable else ("account_set_password", "Set password")
+    )
+    response = auth_client.get(reverse(name))
+    assertContains(response, f'action="{reverse(name)}"')
+    assertContains(
+        response, f'<button type="submit" class="button button-primary">{label}</button>', html=True
+    )
+
+
 def test_anonymous_user_is_sent_to_sign_in(client):
     assertRedirects(client.get(URL), f"{reverse('account_login')}?next={URL}", fetch_redirect_response=False)
 

@@ -6,16 +6,9 @@ from oauth2_provider.models import AccessToken, RefreshToken
 
 from apps.audit.models import AuditEvent
 from apps.core.tokens import revoke_tokens
-from tests.oauth_flow import introspect, make_client, obtain_tokens
+from tests.oauth_flow import introspect, obtain_tokens
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def resource_server(developer):
-    return make_client(
-        developer, name="Photo API", grant_types=["client-credentials"], is_resource_server=True
-    )
 
 
 def active(token: str, resource_server) -> bool:

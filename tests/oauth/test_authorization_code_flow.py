@@ -33,16 +33,6 @@ pytestmark = pytest.mark.django_db
 ISSUER = "http://testserver/o"
 
 
-@pytest.fixture
-def resource_server(developer):
-    return make_client(
-        developer,
-        name="Photo API",
-        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
-        is_resource_server=True,
-    )
-
-
 def sign_in(client, user, *, next_url: str = "") -> float:
     """Sign in through allauth's real login form; return when it happened."""
     signed_in_at = time.time()

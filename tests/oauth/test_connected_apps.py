@@ -16,16 +16,6 @@ QUERY_BUDGET = 10
 
 
 @pytest.fixture
-def resource_server(developer) -> Application:
-    return make_client(
-        developer,
-        name="Photo API",
-        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
-        is_resource_server=True,
-    )
-
-
-@pytest.fixture
 def second_app(developer) -> Application:
     return make_client(
         developer,

@@ -22,16 +22,6 @@ pytestmark = pytest.mark.django_db
 INTROSPECT_URL = "/o/introspect/"
 
 
-@pytest.fixture
-def resource_server(developer):
-    return make_client(
-        developer,
-        name="Photo API",
-        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
-        is_resource_server=True,
-    )
-
-
 def test_resource_server_introspects_a_live_token(client, user, application, tokens, resource_server):
     response = introspect(client, tokens["access_token"], client_id=resource_server.client_id)
     assert response.status_code == 200

@@ -32,16 +32,6 @@ def machine(developer):
     )
 
 
-@pytest.fixture
-def resource_server(developer):
-    return make_client(
-        developer,
-        name="Photo API",
-        grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
-        is_resource_server=True,
-    )
-
-
 def test_client_credentials_issue_an_access_token_and_no_refresh_token(client, machine):
     response = token_request(
         client,
