@@ -1,4 +1,6 @@
-from urllib.parse import urlencode
+import base64
+import binascii
+from urllib.parse import unquote_plus, urlencode
 
 from django.http import HttpRequest, HttpResponseRedirect
 from django_htmx.middleware import HtmxDetails
@@ -18,3 +20,19 @@ def see_other_as_get(request: HttpRequest) -> HttpResponseRedirect:
     response = HttpResponseRedirect(f"{request.path}?{query}")
     response.status_code = 303
     return response
+
+
+def basic_credentials_present(request: HttpRequest) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "").strip()[:6].lower() == "basic "
+
+
+def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """The client id and secret in an HTTP Basic header, decoded as DOT decodes them (RFC 6749 2.3.1)."""
+    if not basic_credentials_present(request):
+        return None
+    try:
+        decoded = base64.b64decode(request.META["HTTP_AUTHORIZATION"].strip()[6:].strip()).decode()
+    except (binascii.Error, ValueError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    return (unquote_plus(client_id), unquote_plus(secret)) if separator else None

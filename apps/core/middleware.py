@@ -1,13 +1,12 @@
-import base64
-import binascii
 from collections.abc import Callable
 from contextlib import suppress
-from urllib.parse import unquote_plus
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import add_never_cache_headers
+
+from apps.core.http import basic_credentials
 
 # No inline scripts anywhere: htmx is a static file and its config sits in a <meta> tag.
 POLICY = "; ".join(
@@ -104,11 +103,7 @@ def _carries_nul(request: HttpRequest) -> bool:
         # Unreadable: the view (or UnreadableRequestMiddleware) answers that.
         with suppress(MultiPartParserError, SuspiciousOperation, BadRequest):
             parts += [item for key, values in request.POST.lists() for item in (key, *values)]
-    authorization = request.META.get("HTTP_AUTHORIZATION", "")
-    parts.append(authorization)
-    if authorization[:6].lower() == "basic ":
-        with suppress(binascii.Error, ValueError):  # not Basic at all: authentication fails on its own
-            parts.append(unquote_plus(base64.b64decode(authorization[6:].strip()).decode()))
+    parts += [request.META.get("HTTP_AUTHORIZATION", ""), *(basic_credentials(request) or ())]
     return any("\x00" in part for part in parts)
 
 

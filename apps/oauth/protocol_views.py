@@ -6,11 +6,9 @@ parameters refused, HTTP Basic failures challenged with `Basic`, rate limits, di
 advertises exactly what the server does, and device pages in Gatehouse's look.
 """
 
-import base64
-import binascii
 import json
 import secrets
-from urllib.parse import unquote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -48,7 +46,7 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.core.http import see_other_as_get
+from apps.core.http import basic_credentials, basic_credentials_present, see_other_as_get
 from apps.core.tokens import revoke_tokens
 from apps.oauth import services
 from apps.oauth.models import Application, Consent, TokenFamily
@@ -73,22 +71,6 @@ USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 def oauth_error(error: str, description: str, *, status: int = 400) -> JsonResponse:
     """An RFC 6749 section 5.2 error response."""
     return JsonResponse({"error": error, "error_description": description}, status=status)
-
-
-def basic_credentials_present(request: HttpRequest) -> bool:
-    return request.META.get("HTTP_AUTHORIZATION", "").strip()[:6].lower() == "basic "
-
-
-def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
-    """The client id and secret in an HTTP Basic header, decoded as DOT decodes them (RFC 6749 2.3.1)."""
-    if not basic_credentials_present(request):
-        return None
-    try:
-        decoded = base64.b64decode(request.META["HTTP_AUTHORIZATION"].strip()[6:].strip()).decode()
-    except (binascii.Error, ValueError):
-        return None
-    client_id, separator, secret = decoded.partition(":")
-    return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
 
 
 def basic_client_id(request: HttpRequest) -> str | None:
