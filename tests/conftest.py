@@ -15,10 +15,16 @@ PASSWORD = "a-long-test-password-42"
 
 
 def pytest_configure(config):
-    """Tests talk plain HTTP to the test client and live server, as `make run` does."""
+    """Tests talk plain HTTP to the test client and live server, as `make run` does, and hash fast."""
     from django.conf import settings
 
     settings.SECURE_SSL_REDIRECT = False
+    # Test users' passwords need no work factor: PBKDF2 spent most of the suite's time. Client
+    # secrets and API keys keep their real hasher (CLIENT_SECRET_HASHER names it, not this list).
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.STORAGES = {
         **settings.STORAGES,

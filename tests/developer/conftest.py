@@ -57,12 +57,3 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test users' passwords need no work factor; client secrets keep their real hasher."""
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        "apps.core.hashers.SecretHasher",
-    ]
