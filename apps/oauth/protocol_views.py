@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -233,7 +234,12 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
             return oauth_error("unsupported_grant_type", f"The {grant_type!r} grant is not supported.")
         # Device codes too go through oauthlib, which authenticates the client before looking
         # at the code; DOT's shortcut reports a code's status to anyone who sends it.
-        return self.authorization_flow_token_response(request)
+        # One transaction per token request: the rows the validator locks (the code's token
+        # family, the refresh token) stay locked until DOT has also looked up the token it
+        # issued, so a concurrent use of the same code or refresh token waits, then finds it
+        # spent and revokes what it produced, and never deletes a token still being answered.
+        with transaction.atomic():
+            return self.authorization_flow_token_response(request)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -324,8 +324,13 @@ class GatehouseValidator(OAuth2Validator):
     # --- Refresh tokens: reuse revokes the family, which ends at an absolute time --------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        # Locked until the token request's transaction ends (TokenView): concurrent refreshes
+        # with one token queue here, and each finds it rotated by the one before, which is
+        # reuse. DOT locks it only when saving, after validating; a refresh that waited there
+        # met a rotated token and answered with the new pair, whose plaintext we never keep.
         presented = (
-            RefreshToken.objects.filter(token_checksum=code_hash(refresh_token))
+            RefreshToken.objects.select_for_update()
+            .filter(token_checksum=code_hash(refresh_token))
             .order_by(F("revoked").desc(nulls_first=True))
             .first()
         )

@@ -1,0 +1,111 @@
+"""Concurrent uses of one code or refresh token, settled by the database (DESIGN: Scale).
+
+Each thread has its own database connection and posts to the real token endpoint; a barrier
+starts them together. SQLite has no row locks and serialises writers, so only PostgreSQL
+(CI's second pass) can show a race.
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from tests.oauth_flow import obtain_tokens, refresh, revoke
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need row locks and concurrent writers: PostgreSQL only (CI's PostgreSQL pass)",
+    ),
+]
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+
+
+def http() -> Client:
+    """A test client that answers a view's exception with the 500 a real client would get."""
+    return Client(raise_request_exception=False)
+
+
+def run_together(*calls):
+    """Run each call in its own thread (own connection), all released at once; return results."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - reported by the assertions below
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def outcomes(responses) -> dict:
+    """How many responses had each (status, error); an exception counts under its repr."""
+    return dict(
+        Counter(
+            (r.status_code, r.json().get("error")) if hasattr(r, "status_code") else repr(r)
+            for r in responses
+        )
+    )
+
+
+def live_tokens(user) -> tuple[int, int]:
+    return (
+        AccessToken.objects.filter(user=user).count(),
+        RefreshToken.objects.filter(user=user, revoked__isnull=True).count(),
+    )
+
+
+def userinfo(access_token: str) -> int:
+    url = reverse("oauth2_provider:user-info")
+    return http().get(url, HTTP_AUTHORIZATION=f"Bearer {access_token}").status_code
+
+
+def test_twenty_concurrent_refreshes_issue_one_pair_and_the_replays_revoke_it(user, application):
+    tokens = obtain_tokens(http(), user=user, application=application, scope="openid read")
+
+    responses = run_together(*[lambda: refresh(http(), application, tokens["refresh_token"])] * 20)
+
+    assert outcomes(responses) == {(200, None): 1, (400, "invalid_grant"): 19}
+    # Nineteen reuses of a rotated refresh token: RFC 9700 4.14.2 revokes the family.
+    assert live_tokens(user) == (0, 0)
+    (winner,) = [r.json() for r in responses if r.status_code == 200]
+    assert userinfo(winner["access_token"]) == 401
+    assert refresh(http(), application, winner["refresh_token"]).status_code == 400
+
+
+def test_refreshes_racing_a_revocation_leave_nothing_alive(user, application):
+    tokens = obtain_tokens(http(), user=user, application=application, scope="read")
+
+    revoked, *refreshed = run_together(
+        lambda: revoke(http(), application, tokens["refresh_token"], token_type_hint="refresh_token"),
+        *[lambda: refresh(http(), application, tokens["refresh_token"])] * 5,
+    )
+
+    assert revoked.status_code == 200
+    # Whichever went first, the others are uses of a revoked or rotated token: none outlives them.
+    assert outcomes(refreshed) in (
+        {(400, "invalid_grant"): 5},
+        {(200, None): 1, (400, "invalid_grant"): 4},
+    )
+    assert live_tokens(user) == (0, 0)
+    for response in refreshed:
+        if response.status_code == 200:
+            assert userinfo(response.json()["access_token"]) == 401
+    assert userinfo(tokens["access_token"]) == 401
