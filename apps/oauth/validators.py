@@ -35,6 +35,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
+from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from apps.accounts.models import Profile
@@ -258,8 +259,15 @@ class GatehouseValidator(OAuth2Validator):
         )
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        # Locked until the token request's transaction ends (TokenView), before DOT reads the
+        # code: concurrent exchanges of one code queue here, and each after the first finds it
+        # spent, with the first one's tokens committed for `_refuse_replay` to revoke.
+        family = (
+            TokenFamily.objects.select_for_update()
+            .filter(code_hash=code_hash(code), application=client)
+            .first()
+        )
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        family = TokenFamily.objects.filter(code_hash=code_hash(code), application=client).first()
         if family is not None and family.family is not None:
             # Exchanged already (DOT deleted the code) or being exchanged right now: a replay.
             self._refuse_replay(family, request, what="authorization_code")
@@ -287,7 +295,10 @@ class GatehouseValidator(OAuth2Validator):
             return False
         if not super().confirm_redirect_uri(client_id, code, redirect_uri, client, request, *args, **kwargs):
             return False
-        return self._spend(family, request, what="authorization_code")
+        if not self._spend(family, request, what="authorization_code"):
+            # Spent by another exchange: that is a replay (invalid_grant), not a wrong redirect URI.
+            raise errors.InvalidGrantError(request=request)
+        return True
 
     def _spend(self, family: TokenFamily, request, *, what: str) -> bool:
         """Claim the code for this exchange, atomically: a second claim is a replay."""

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from tests.oauth_flow import obtain_tokens, refresh, revoke
+from tests.oauth_flow import approve, exchange_code, obtain_tokens, pkce_pair, refresh, revoke
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -88,6 +88,24 @@ def test_twenty_concurrent_refreshes_issue_one_pair_and_the_replays_revoke_it(us
     (winner,) = [r.json() for r in responses if r.status_code == 200]
     assert userinfo(winner["access_token"]) == 401
     assert refresh(http(), application, winner["refresh_token"]).status_code == 400
+
+
+def test_ten_concurrent_exchanges_of_one_code_answer_once_and_revoke_the_winners_tokens(user, application):
+    # A first exchange marks the client secret used, so the race below has no write in common
+    # but the code itself (a secret's `last_used` is written at most once a minute).
+    obtain_tokens(http(), user=user, application=application, scope="read")
+    browser = http()
+    browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verifier, challenge = pkce_pair()
+    code = approve(browser, application, scope="openid read", challenge=challenge)["code"]
+
+    responses = run_together(*[lambda: exchange_code(http(), application, code=code, verifier=verifier)] * 10)
+
+    assert outcomes(responses) == {(200, None): 1, (400, "invalid_grant"): 9}
+    # RFC 6749 4.1.2: a replayed code revokes the tokens issued from it; the first pair lives.
+    assert live_tokens(user) == (1, 1)
+    (winner,) = [r.json() for r in responses if r.status_code == 200]
+    assert userinfo(winner["access_token"]) == 401
 
 
 def test_refreshes_racing_a_revocation_leave_nothing_alive(user, application):
