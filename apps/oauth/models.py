@@ -187,6 +187,13 @@ class TokenFamily(models.Model):
 
     class Meta:
         verbose_name_plural = "token families"
+        # What `cleartokenfamilies` deletes by: ended families, and codes never exchanged.
+        indexes = [
+            models.Index(fields=["expires"], name="oauth_tokenfamily_expires"),
+            models.Index(
+                fields=["created"], condition=models.Q(family__isnull=True), name="oauth_tokenfamily_unspent"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Token family {self.family or '(unspent)'}"
