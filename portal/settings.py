@@ -276,6 +276,11 @@ OAUTH2_PROVIDER = {
     "RESOURCE_SERVER_TOKEN_CACHING_SECONDS": env_int(
         "GATEHOUSE_RESOURCE_SERVER_CACHE_SECONDS", 60, minimum=1
     ),
+    # `cleartokens` (and `cleartokenfamilies`) delete this many rows per statement, each batch
+    # its own short transaction, pausing between batches so token requests are never kept
+    # waiting behind a sweep of a million expired rows.
+    "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env_int("GATEHOUSE_CLEAR_TOKENS_BATCH_SIZE", 10_000, minimum=1),
+    "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": env_int("GATEHOUSE_CLEAR_TOKENS_BATCH_INTERVAL_MS", 100) / 1000,
 }
 # A refresh-token family (everything from one sign-in) ends this long after it began, however
 # often its refresh token rotates (default 30 days).
