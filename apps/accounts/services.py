@@ -30,7 +30,7 @@ from apps.accounts.forms import ProfileForm
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.core.tokens import revoke_tokens
+from apps.oauth.revocation import revoke_tokens
 
 
 def profile_form(

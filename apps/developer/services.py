@@ -22,11 +22,11 @@ from oauth2_provider.models import (
 from PIL import Image, ImageOps
 
 from apps.accounts.models import User
-from apps.core.tokens import revoke_tokens
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.consent import consent_screen, redirect_warning
 from apps.oauth.models import Application, Consent
+from apps.oauth.revocation import revoke_tokens
 from apps.oauth.scopes import CATALOGUE, Kind, describe
 
 LOGO_SIZE = 256

@@ -31,9 +31,9 @@ from oauth2_provider.models import (
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.core.tokens import revoke_tokens
 from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
+from apps.oauth.revocation import revoke_tokens
 from apps.oauth.scopes import Scope, describe
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
-"""apps.core.tokens.revoke_tokens: the one revocation path, through DOT, with its audit trail."""
+"""apps.oauth.revocation.revoke_tokens: the one revocation path, through DOT, with its audit trail."""
 
 import pytest
 from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from apps.audit.models import AuditEvent
-from apps.core.tokens import revoke_tokens
+from apps.oauth.revocation import revoke_tokens
 from tests.oauth_flow import introspect, obtain_tokens
 
 pytestmark = pytest.mark.django_db
