@@ -18,7 +18,6 @@ from apps.accounts.models import Profile
 from apps.accounts.services import update_profile
 from apps.api import serializers as s
 from apps.api.base import APIView, resource_server_mode
-from apps.api.grants import active_grants
 from apps.api.permissions import TokenHasScope
 from apps.apikeys.models import APIKey
 from apps.apikeys.services import revoke_api_key
@@ -193,7 +192,7 @@ class TokenListView(APIView):
                 "first_issued": g.first_issued,
                 "expires": g.expires,
             }
-            for g in active_grants(user=request.user)
+            for g in oauth_services.active_grants(user=request.user)
         ]
         return Response(s.GrantSerializer(grants, many=True).data)
 

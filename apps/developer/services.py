@@ -11,14 +11,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_refresh_token_model,
-    refresh_token_expire_timedelta,
-)
 from PIL import Image, ImageOps
 
 from apps.accounts.models import User
@@ -28,6 +22,13 @@ from apps.oauth.consent import consent_screen, redirect_warning
 from apps.oauth.models import Application, Consent
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.scopes import CATALOGUE, Kind, describe
+from apps.oauth.selectors import (
+    connected_users_count,
+    live_access_tokens,
+    live_access_tokens_count,
+    live_refresh_tokens,
+    live_token_holders,
+)
 
 LOGO_SIZE = 256
 
@@ -81,68 +82,19 @@ def count_token_issued(*, application_id: int, when: datetime) -> None:
         tally.update(count=F("count") + 1, last_issued=when)
 
 
-class _Count(Func):
-    """COUNT(...) as a plain function, so a correlated subquery needs no GROUP BY."""
-
-    function = "COUNT"
-    output_field = IntegerField()
-
-
-class _CountDistinct(_Count):
-    template = "%(function)s(DISTINCT %(expressions)s)"
-
-
-def _count(queryset: QuerySet, field: str, *, distinct: bool = False) -> Coalesce:
-    counter = _CountDistinct if distinct else _Count
-    return Coalesce(Subquery(queryset.order_by().values(n=counter(F(field)))), Value(0))
-
-
-def _live_tokens(now: datetime) -> tuple[QuerySet, QuerySet]:
-    """Live access and refresh tokens of the outer user and app, as the connected-apps page sees them."""
-    mine = {"user": OuterRef("user_id"), "application": OuterRef("application_id")}
-    access = get_access_token_model().objects.filter(expires__gt=now, **mine)
-    refresh = get_refresh_token_model().objects.filter(
-        revoked__isnull=True, access_token__isnull=False, **mine
-    )
-    if idle := refresh_token_expire_timedelta():
-        refresh = refresh.filter(access_token__expires__gt=now - idle)
-    return access, refresh
-
-
 def with_usage(applications: QuerySet) -> QuerySet:
     """Annotate `authorized_users`, `active_tokens` and `last_issued`, in the same single query.
 
-    A user counts as authorized when the connected-apps page lists the app for them: a decision
-    remembered and unexpired, or live tokens (a "this time only" consent counts only while those
-    live). Users holding live tokens without any consent count too.
+    A user counts as authorized when the connected-apps page lists the app for them, or holds
+    live tokens for it without any consent (apps.oauth.selectors.connected_users_count).
     """
     now = timezone.now()
-    access, refresh = _live_tokens(now)
-    remembered = ~Q(remember=Consent.Remember.ONCE) & (Q(expires__isnull=True) | Q(expires__gt=now))
-    consents = Consent.objects.filter(application=OuterRef("pk")).filter(
-        remembered | Exists(access) | Exists(refresh)
-    )
-    consented = Consent.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
-    live_access = get_access_token_model().objects.filter(
-        application=OuterRef("pk"), expires__gt=now, user__isnull=False
-    )
-    live_refresh = get_refresh_token_model().objects.filter(
-        application=OuterRef("pk"), revoked__isnull=True, access_token__isnull=False
-    )
-    if idle := refresh_token_expire_timedelta():
-        live_refresh = live_refresh.filter(access_token__expires__gt=now - idle)
-    access_only = live_access.exclude(Exists(consented))
-    refresh_only = live_refresh.exclude(Exists(consented)).exclude(Exists(access))
     last_issued = (
         TokenCount.objects.filter(application=OuterRef("pk")).order_by("-day").values("last_issued")[:1]
     )
     return applications.annotate(
-        authorized_users=_count(consents, "pk")
-        + _count(access_only, "user_id", distinct=True)
-        + _count(refresh_only, "user_id", distinct=True),
-        active_tokens=_count(
-            get_access_token_model().objects.filter(application=OuterRef("pk"), expires__gt=now), "pk"
-        ),
+        authorized_users=connected_users_count(now=now),
+        active_tokens=live_access_tokens_count(now=now),
         last_issued=Subquery(last_issued),
     )
 
@@ -244,16 +196,11 @@ class RevokeImpact:
 def revoke_impact(*, application: Application) -> RevokeImpact:
     """Who and what "Revoke all tokens" would sign out: people holding live tokens, and those tokens."""
     now = timezone.now()
-    access = get_access_token_model().objects.filter(application=application, expires__gt=now)
-    refresh = get_refresh_token_model().objects.filter(
-        application=application, revoked__isnull=True, access_token__isnull=False
+    return RevokeImpact(
+        live_token_holders(application=application, now=now).count(),
+        live_access_tokens(now=now).filter(application=application).count(),
+        live_refresh_tokens(now=now).filter(application=application).count(),
     )
-    if idle := refresh_token_expire_timedelta():
-        refresh = refresh.filter(access_token__expires__gt=now - idle)
-    users = User.objects.filter(
-        Exists(access.filter(user=OuterRef("pk"))) | Exists(refresh.filter(user=OuterRef("pk")))
-    )
-    return RevokeImpact(users.count(), access.count(), refresh.count())
 
 
 def revoke_all_app_tokens(*, application: Application) -> int:
