@@ -25,6 +25,7 @@ from oauth2_provider.models import (
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
+    revoke_access_token,
 )
 
 from apps.accounts.models import User
@@ -229,6 +230,20 @@ def revoke_access(*, user: User, application: Application, request: HttpRequest 
         tokens=count,
     )
     return count
+
+
+def revoke_token(*, access_token, user: User | None, request: HttpRequest | None = None) -> None:
+    """Revoke one access token through DOT, its refresh token with it (RFC 7009 section 2.1);
+    the security log of `user`, when there is one, records it."""
+    application = access_token.application
+    revoke_access_token(access_token)
+    if user is not None:
+        record(
+            AuditEvent.Kind.TOKEN_REVOKED,
+            user=user,
+            request=request,
+            application=application.name if application else "",
+        )
 
 
 def remove_scope(
