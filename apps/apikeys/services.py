@@ -106,3 +106,14 @@ def touch_api_key(api_key: APIKey) -> None:
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
     if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):
         api_key.last_used = now
+
+
+def deletion_impact(user: User) -> dict[str, int]:
+    """How many keys deleting the account takes away (apps.accounts.deletion)."""
+    return {"api_keys": APIKey.objects.filter(user=user).count()}
+
+
+def delete_user_keys(user: User) -> dict[str, int]:
+    """Delete every key of `user` as their account goes; the audit record counts them already."""
+    APIKey.objects.filter(user=user).delete()
+    return {}
