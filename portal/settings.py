@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "apps.accounts.context_processors.settings_navigation",
             ],
             # Django 6 has partials built in; moving to it is deleting this line.
             "builtins": ["template_partials.templatetags.partials"],
