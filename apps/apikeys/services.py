@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.apikeys.models import KEY_ID_LENGTH, KEY_PREFIX, LAST_USED_PRECISION, SECRET_LENGTH, APIKey
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.oauth.scopes import CATALOGUE, Kind
+from apps.core.scopes import CATALOGUE, Kind
 
 BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 KEY_LENGTH = len(KEY_PREFIX) + KEY_ID_LENGTH + 1 + SECRET_LENGTH

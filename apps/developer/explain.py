@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 from django.db.models import QuerySet
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
+from apps.core.scopes import CATALOGUE
 from apps.oauth.models import Application
-from apps.oauth.scopes import CATALOGUE
 from apps.oauth.validators import redirect_uri_registered
 from apps.oauth.views import REPEATABLE, S256_CHALLENGE
 

@@ -8,10 +8,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 
+from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.services import normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
 from apps.oauth.models import Application
-from apps.oauth.scopes import CATALOGUE, Kind
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MIN_SIDE, LOGO_MAX_SIDE = 64, 4096

@@ -16,12 +16,12 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from apps.accounts.models import User
+from apps.core.scopes import CATALOGUE, Kind, describe
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.consent import consent_screen, redirect_warning
 from apps.oauth.models import Application, Consent
 from apps.oauth.revocation import revoke_tokens
-from apps.oauth.scopes import CATALOGUE, Kind, describe
 from apps.oauth.selectors import (
     connected_users_count,
     live_access_tokens,

@@ -15,8 +15,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from apps.core.scopes import CATALOGUE, Kind, Scope, describe
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import CATALOGUE, Kind, Scope, describe
 from apps.oauth.validators import SESSION_AUTH_TIME_KEY, GatehouseValidator, session_auth_time
 
 # Epoch seconds of the session's last real sign-in: read here for max_age and prompt=login,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
-from apps.oauth.scopes import ALL_SCOPES
+from apps.core.scopes import ALL_SCOPES
 
 
 def logo_path(application: "Application", filename: str) -> str:

@@ -47,11 +47,11 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
 from apps.core.http import basic_credentials, basic_credentials_present, see_other_as_get
+from apps.core.scopes import describe
 from apps.oauth import services
 from apps.oauth.models import Application, Consent, TokenFamily
 from apps.oauth.ratelimit import check_endpoint, consume
 from apps.oauth.revocation import revoke_tokens
-from apps.oauth.scopes import describe
 from apps.oauth.validators import DEVICE_CODE_GRANT, code_hash, redirect_uri_registered, session_auth_time
 from apps.oauth.views import REPEATABLE
 

@@ -31,10 +31,10 @@ from oauth2_provider.models import (
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.core.scopes import CATALOGUE, Scope, describe
 from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
 from apps.oauth.revocation import revoke_tokens
-from apps.oauth.scopes import CATALOGUE, Scope, describe
 from apps.oauth.selectors import (
     has_live_access_token,
     has_live_refresh_token,

@@ -26,6 +26,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from apps.accounts.models import Profile
 from apps.accounts.navigation import settings_nav
 from apps.core.http import HtmxHttpRequest, see_other_as_get
+from apps.core.scopes import CATALOGUE, Kind
 from apps.oauth import services
 from apps.oauth.consent import (
     AuthorizationEndpointValidator,
@@ -44,7 +45,6 @@ from apps.oauth.consent import (
 )
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import CATALOGUE, Kind
 from apps.oauth.validators import redirect_uri_registered
 
 FRIENDLY_ERRORS = [

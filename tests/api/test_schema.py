@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from apps.oauth.scopes import CATALOGUE
+from apps.core.scopes import CATALOGUE
 from tests.api.conftest import ALL_USER_SCOPES, bearer
 
 
