@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "apps.core.views.bad_request"
 handler500 = "apps.core.views.server_error"
 
 # Uploaded avatars and logos are re-encoded images; behind a CDN or object store, set
