@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from apps.audit.models import AuditEvent
 from apps.oauth.models import Application, ClientSecret
 from tests.developer.conftest import make_app
+from tests.html import input_value
 from tests.oauth_flow import obtain_tokens
 
 
@@ -36,13 +37,13 @@ def token_with(client, app, secret):
 def generate(client, app) -> str:
     response = client.post(reverse("developer:secret-create", args=[app.pk]))
     assert response.status_code == 200
-    return response.context["new_secret"]
+    return input_value(response, "new-secret")
 
 
 def test_a_new_secret_is_shown_once_and_never_again(dev_client, developer):
     app = service_app(developer)
     response = dev_client.post(reverse("developer:secret-create", args=[app.pk]))
-    plaintext = response.context["new_secret"]
+    plaintext = input_value(response, "new-secret")
     assertContains(response, f'value="{plaintext}"')
     assertContains(response, "you will not see it again")
     assert "no-store" in response["Cache-Control"]
