@@ -6,6 +6,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from apps.apikeys.models import APIKey
 from apps.audit.models import AuditEvent
+from tests.html import input_value
 
 LIST = "/settings/api-keys/"
 CREATE = "/settings/api-keys/new/"
@@ -65,7 +66,7 @@ def test_creating_a_key_shows_it_once(auth_client, user):
     response = create(auth_client)
     assert response.status_code == 200
     [api_key] = APIKey.objects.filter(user=user)
-    raw = response.context["new_key"]
+    raw = input_value(response, "new-key")
     assert raw.startswith(f"gh_pat_{api_key.key_id}_")
     assertContains(response, f'value="{raw}"')
     assertContains(response, "this is the only time you will see it")
