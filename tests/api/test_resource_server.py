@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def resource_server_client(developer) -> Application:
+def introspecting_app(developer) -> Application:
     """The second service's registration at the first: a client staff marked as a resource server."""
     app = Application.objects.create(
         client_id=RESOURCE_SERVER_CLIENT_ID,
@@ -124,16 +124,16 @@ def resource_server_process(live_server, tmp_path_factory):
 
 
 @pytest.fixture
-def resource_server(resource_server_process, resource_server_client) -> str:
+def resource_server_url(resource_server_process, introspecting_app) -> str:
     resource_server_process.set_clock(time.time())  # each test starts at the real time
     return resource_server_process.url
 
 
 def test_resource_server_sees_a_revocation_within_its_cache_time(
-    client, user, application, resource_server, resource_server_process
+    client, user, application, resource_server_url, resource_server_process
 ):
     tokens = obtain_tokens(client, user=user, application=application, scope="read")
-    info = f"{resource_server}/api/token/info/"
+    info = f"{resource_server_url}/api/token/info/"
     checked_at = time.time()
     resource_server_process.set_clock(checked_at)
 
@@ -155,24 +155,28 @@ def test_resource_server_sees_a_revocation_within_its_cache_time(
     assert requests.get(info, headers=bearer(tokens["access_token"]), timeout=10).status_code == 401
 
 
-def test_resource_server_checks_scopes_and_rejects_unknown_tokens(client, user, application, resource_server):
+def test_resource_server_checks_scopes_and_rejects_unknown_tokens(
+    client, user, application, resource_server_url
+):
     tokens = obtain_tokens(client, user=user, application=application, scope="read_profile")
     wrong_scope = requests.get(
-        f"{resource_server}/api/me/", headers=bearer(tokens["access_token"]), timeout=10
+        f"{resource_server_url}/api/me/", headers=bearer(tokens["access_token"]), timeout=10
     )
     assert wrong_scope.status_code == 403
     assert 'error="insufficient_scope"' in wrong_scope.headers["WWW-Authenticate"]
-    unknown = requests.get(f"{resource_server}/api/token/info/", headers=bearer("never-issued"), timeout=10)
+    unknown = requests.get(
+        f"{resource_server_url}/api/token/info/", headers=bearer("never-issued"), timeout=10
+    )
     assert unknown.status_code == 401
     assert 'error="invalid_token"' in unknown.headers["WWW-Authenticate"]
 
 
 def test_resource_server_describes_the_token_from_introspection_only(
-    client, user, application, resource_server
+    client, user, application, resource_server_url
 ):
     tokens = obtain_tokens(client, user=user, application=application, scope="read write")
     response = requests.get(
-        f"{resource_server}/api/token/info/", headers=bearer(tokens["access_token"]), timeout=10
+        f"{resource_server_url}/api/token/info/", headers=bearer(tokens["access_token"]), timeout=10
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -189,7 +193,7 @@ def test_resource_server_describes_the_token_from_introspection_only(
 
 
 def test_resource_server_refuses_what_lives_on_the_authorization_server(
-    client, user, application, resource_server
+    client, user, application, resource_server_url
 ):
     scope = "read write read_profile write_profile"
     token = obtain_tokens(client, user=user, application=application, scope=scope)["access_token"]
@@ -205,7 +209,7 @@ def test_resource_server_refuses_what_lives_on_the_authorization_server(
         ("post", "/api/token/refresh/"),
     ]:
         response = requests.request(
-            method, f"{resource_server}{path}", json={"bio": "changed"}, headers=bearer(token), timeout=10
+            method, f"{resource_server_url}{path}", json={"bio": "changed"}, headers=bearer(token), timeout=10
         )
         assert response.status_code == 404, (method, path, response.text)
         body = response.json()
@@ -214,5 +218,5 @@ def test_resource_server_refuses_what_lives_on_the_authorization_server(
     # Nothing happened at the authorization server, and the token still works everywhere.
     assert client.get("/api/profile/", headers=bearer(token)).json()["bio"] == ""
     assert len(client.get("/api/connected-apps/", headers=bearer(token)).json()) == 1
-    still = requests.get(f"{resource_server}/api/token/info/", headers=bearer(token), timeout=10)
+    still = requests.get(f"{resource_server_url}/api/token/info/", headers=bearer(token), timeout=10)
     assert still.status_code == 200

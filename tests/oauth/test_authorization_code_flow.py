@@ -192,7 +192,7 @@ def test_userinfo_refuses_a_token_without_openid(client, user, application):
 
 
 def test_replayed_code_is_refused_and_revokes_every_token_it_produced(
-    client, user, application, resource_server
+    client, user, application, introspecting_app
 ):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     verifier, challenge = pkce_pair()
@@ -203,7 +203,7 @@ def test_replayed_code_is_refused_and_revokes_every_token_it_produced(
     replay = exchange_code(client, application, code=query["code"], verifier=verifier)
 
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
-    assert introspect(client, tokens["access_token"], client_id=resource_server.client_id).json() == {
+    assert introspect(client, tokens["access_token"], client_id=introspecting_app.client_id).json() == {
         "active": False
     }
     assert refresh(client, application, tokens["refresh_token"]).json()["error"] == "invalid_grant"

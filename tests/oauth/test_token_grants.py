@@ -94,7 +94,7 @@ def test_refresh_rotates_the_refresh_token(client, application, tokens):
 
 
 def test_reusing_a_rotated_refresh_token_is_refused_and_revokes_the_family(
-    client, application, tokens, resource_server
+    client, application, tokens, introspecting_app
 ):
     rotated = refresh(client, application, tokens["refresh_token"]).json()
 
@@ -102,7 +102,7 @@ def test_reusing_a_rotated_refresh_token_is_refused_and_revokes_the_family(
 
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     assert refresh(client, application, rotated["refresh_token"]).json()["error"] == "invalid_grant"
-    assert introspect(client, rotated["access_token"], client_id=resource_server.client_id).json() == {
+    assert introspect(client, rotated["access_token"], client_id=introspecting_app.client_id).json() == {
         "active": False
     }
     assert not AccessToken.objects.filter(application=application).exists()
