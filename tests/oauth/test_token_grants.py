@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def machine(developer):
+def service_app(developer):
     return make_client(
         developer,
         name="Nightly Backup",
@@ -32,11 +32,11 @@ def machine(developer):
     )
 
 
-def test_client_credentials_issue_an_access_token_and_no_refresh_token(client, machine):
+def test_client_credentials_issue_an_access_token_and_no_refresh_token(client, service_app):
     response = token_request(
         client,
         {"grant_type": "client_credentials", "scope": "read"},
-        **basic_auth(machine.client_id, CLIENT_SECRET),
+        **basic_auth(service_app.client_id, CLIENT_SECRET),
     )
     assert response.status_code == 200, response.content
     body = response.json()
@@ -142,9 +142,9 @@ def test_refresh_token_of_another_client_is_refused(client, application, tokens,
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_every_issued_token_is_an_audit_event_without_its_value(client, application, tokens, machine):
+def test_every_issued_token_is_an_audit_event_without_its_value(client, application, tokens, service_app):
     token_request(
-        client, {"grant_type": "client_credentials"}, **basic_auth(machine.client_id, CLIENT_SECRET)
+        client, {"grant_type": "client_credentials"}, **basic_auth(service_app.client_id, CLIENT_SECRET)
     )
     refreshed = refresh(client, application, tokens["refresh_token"]).json()
     events = AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED).order_by("pk")
