@@ -9,13 +9,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 
 from apps.core.scopes import CATALOGUE, Kind
-from apps.developer.services import normalize_logo
+from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
 from apps.oauth.models import Application
 
-LOGO_MAX_BYTES = 1024 * 1024
-LOGO_MIN_SIDE, LOGO_MAX_SIDE = 64, 4096
-LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 JUSTIFICATION_MAX = 120
 
 SCOPE_GROUPS = {
@@ -131,10 +128,8 @@ class LogoField(forms.ImageField):
     """An image field that refuses an oversized file before Pillow spends time parsing it."""
 
     def to_python(self, data):
-        if data is not None and getattr(data, "size", 0) > LOGO_MAX_BYTES:
-            raise ValidationError(
-                f"This file is {data.size / 1024 / 1024:.1f} MB; upload a logo of 1 MB or less."
-            )
+        if data is not None:
+            LOGO.check_size(data)
         return super().to_python(data)
 
 
@@ -338,16 +333,6 @@ class ApplicationForm(forms.ModelForm):
         logo = self.cleaned_data.get("logo")
         if not isinstance(logo, UploadedFile):
             return logo  # unchanged, or False when "Clear" was ticked
-        image_format = getattr(logo.image, "format", None)
-        if image_format not in LOGO_FORMATS:
-            raise ValidationError(
-                f"Upload a PNG, JPEG, WebP or GIF image (this one is {image_format or 'unknown'})."
-            )
-        width, height = logo.image.size
-        if min(width, height) < LOGO_MIN_SIDE:
-            raise ValidationError(f"The logo is {width}x{height} pixels; make it at least 64x64.")
-        if max(width, height) > LOGO_MAX_SIDE:
-            raise ValidationError(f"The logo is {width}x{height} pixels; keep each side at 4096 or less.")
         return normalize_logo(logo)
 
     def clean(self):

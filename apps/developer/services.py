@@ -1,21 +1,19 @@
 """Developer-console work shared by its pages: registration, usage numbers, revocation, logos."""
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from io import BytesIO
 from urllib.parse import urlsplit
 
 from allauth.account.utils import has_verified_email
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from PIL import Image, ImageOps
 
 from apps.accounts.models import User
+from apps.core.images import ImageRules, reencode_image
 from apps.core.scopes import CATALOGUE, Kind, describe
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
@@ -30,7 +28,23 @@ from apps.oauth.selectors import (
     live_token_holders,
 )
 
-LOGO_SIZE = 256
+# What an app's logo may be, and what we keep: a 256x256 PNG, padded (transparent) to a square.
+LOGO = ImageRules(
+    formats=frozenset({"PNG", "JPEG", "WEBP", "GIF"}),
+    max_bytes=1024 * 1024,
+    min_side=64,
+    max_side=4096,
+    side=256,
+    crop=False,
+    name_prefix="logo-",
+    messages={
+        "file_too_large": "This file is %(size)s MB; upload a logo of 1 MB or less.",
+        "invalid_image": "Upload a PNG, JPEG, WebP or GIF image (this one is %(format)s).",
+        "too_big": "The logo is %(width)sx%(height)s pixels; keep each side at 4096 or less.",
+        "too_small": "The logo is %(width)sx%(height)s pixels; make it at least 64x64.",
+        "damaged": "This image could not be read. Upload a PNG, JPEG, WebP or GIF.",
+    },
+)
 
 
 def check_can_register(*, user: User) -> None:
@@ -226,14 +240,5 @@ def replace_logo(*, application: Application, previous: str) -> None:
 
 
 def normalize_logo(upload) -> ContentFile:
-    """Re-encode an uploaded logo as a 256x256 PNG: no metadata, no payload riding along."""
-    upload.seek(0)
-    try:
-        with Image.open(upload) as source:
-            image = ImageOps.exif_transpose(source).convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError("This image could not be read. Upload a PNG, JPEG, WebP or GIF.") from exc
-    image = ImageOps.pad(image, (LOGO_SIZE, LOGO_SIZE), color=(0, 0, 0, 0))
-    buffer = BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return ContentFile(buffer.getvalue(), name=f"logo-{secrets.token_hex(4)}.png")
+    """Check an uploaded logo and re-encode it as a 256x256 PNG: no metadata, no payload riding along."""
+    return reencode_image(upload, LOGO)
