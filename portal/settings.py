@@ -373,7 +373,7 @@ SOCIAL_AUTH_DISCONNECT_PIPELINE = [
 # https://www.django-rest-framework.org/api-guide/settings/
 
 REST_FRAMEWORK = {
-    # Personal API keys (`Bearer gh_pat_…`) first, then OAuth access tokens through DOT.
+    # Personal API keys (`Bearer gatehouse_…`) first, then OAuth access tokens through DOT.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.apikeys.authentication.APIKeyAuthentication",
         "apps.api.authentication.TokenAuthentication",

@@ -23,10 +23,10 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "bearerFormat": "gh_pat_<id>_<secret>",
+            "bearerFormat": "gatehouse_<id>_<secret><checksum>",
             "description": (
-                "A personal API key from /settings/api-keys/, sent as `Authorization: Bearer gh_pat_…`. "
-                "It carries the scopes chosen when it was created; each operation needs the same "
-                "scopes as with an OAuth token."
+                "A personal API key from /settings/api-keys/, sent as `Authorization: Bearer gatehouse_…` "
+                "(keys issued before read `gh_pat_…` and still work). It carries the scopes chosen when "
+                "it was created; each operation needs the same scopes as with an OAuth token."
             ),
         }
