@@ -48,12 +48,12 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
 from apps.core.http import basic_credentials, basic_credentials_present, see_other_as_get
 from apps.core.tokens import revoke_tokens
-from apps.oauth import services
+from apps.oauth import services, supported
 from apps.oauth.models import Application, Consent, TokenFamily
 from apps.oauth.ratelimit import check_endpoint, consume
 from apps.oauth.scopes import describe
-from apps.oauth.validators import DEVICE_CODE_GRANT, code_hash, redirect_uri_registered, session_auth_time
-from apps.oauth.views import REPEATABLE
+from apps.oauth.supported import redirect_uri_registered
+from apps.oauth.validators import code_hash, session_auth_time
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -62,8 +62,6 @@ DeviceGrant = get_device_grant_model()
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # RFC 6749 asks for form encoding; multipart carries the same fields and some clients send it.
 BODY_CONTENT_TYPES = (FORM_CONTENT_TYPE, "multipart/form-data")
-SUPPORTED_GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 # RFC 8628 6.1: consonants only, so no words and no 0/O or 1/I confusion; 20^8 ≈ 2^34.6.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 
@@ -133,7 +131,7 @@ class EndpointGuardMixin:
 
     rate_limit_bucket = ""
     # RFC 8707 lets `resource` repeat; every other parameter at most once (RFC 6749 3.1, 3.2).
-    repeatable = REPEATABLE
+    repeatable = supported.REPEATABLE
 
     def dispatch(self, request, *args, **kwargs):
         response = self.refuse(request) or super().dispatch(request, *args, **kwargs)
@@ -228,8 +226,7 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
         grant_type = request.POST.get("grant_type")
         if not grant_type:
             return oauth_error("invalid_request", "The grant_type parameter is required.")
-        if grant_type not in SUPPORTED_GRANT_TYPES:
-            # The password and implicit grants do not exist here (RFC 9700 2.1.2, 2.4).
+        if grant_type not in supported.GRANT_TYPES:
             return oauth_error("unsupported_grant_type", f"The {grant_type!r} grant is not supported.")
         # Device codes too go through oauthlib, which authenticates the client before looking
         # at the code; DOT's shortcut reports a code's status to anyone who sends it.
@@ -617,18 +614,19 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
         data.update(
             {
                 "issuer": oauth2_settings.oidc_issuer(request),
-                "grant_types_supported": list(SUPPORTED_GRANT_TYPES),
-                "response_types_supported": ["code"],
-                "response_modes_supported": ["query"],
-                "code_challenge_methods_supported": ["S256"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
+                "grant_types_supported": list(supported.GRANT_TYPES),
+                "response_types_supported": list(supported.RESPONSE_TYPES),
+                "response_modes_supported": list(supported.RESPONSE_MODES),
+                "code_challenge_methods_supported": list(supported.CODE_CHALLENGE_METHODS),
+                "id_token_signing_alg_values_supported": list(supported.ID_TOKEN_SIGNING_ALGS),
+                "token_endpoint_auth_methods_supported": list(supported.TOKEN_ENDPOINT_AUTH_METHODS),
                 "revocation_endpoint": endpoint_url(request, "revoke-token"),
-                "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
+                "revocation_endpoint_auth_methods_supported": list(supported.TOKEN_ENDPOINT_AUTH_METHODS),
                 "introspection_endpoint": endpoint_url(request, "introspect"),
-                "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+                # Resource servers are confidential clients: introspection needs a secret.
+                "introspection_endpoint_auth_methods_supported": list(supported.CLIENT_AUTH_METHODS),
                 "device_authorization_endpoint": endpoint_url(request, "device-authorization"),
-                "prompt_values_supported": ["none", "login", "consent"],
+                "prompt_values_supported": list(supported.PROMPT_VALUES),
                 "claims_supported": sorted(set(data["claims_supported"])),
                 "claims_parameter_supported": False,
                 "request_parameter_supported": False,

@@ -1,4 +1,3 @@
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter
@@ -45,7 +44,15 @@ from apps.oauth.consent import (
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
 from apps.oauth.scopes import CATALOGUE, Kind
-from apps.oauth.validators import redirect_uri_registered
+from apps.oauth.supported import (
+    CODE_CHALLENGE_METHODS,
+    REPEATABLE,
+    RESPONSE_MODES,
+    RESPONSE_TYPES,
+    S256_CHALLENGE,
+    S256_CHALLENGE_PROBLEM,
+    redirect_uri_registered,
+)
 
 FRIENDLY_ERRORS = [
     (
@@ -65,15 +72,6 @@ FRIENDLY_ERRORS = [
         "Nothing was shared. Go back to the app and try again, or tell its developer.",
     ),
 ]
-
-
-# RFC 8707 lets `resource` repeat; every other authorization parameter at most once (RFC 6749 3.1).
-REPEATABLE = frozenset({"resource"})
-# BASE64URL(SHA256(code_verifier)) is always 43 characters (RFC 7636 4.2).
-S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
-S256_CHALLENGE_PROBLEM = (
-    "code_challenge must be 43 base64url characters: the S256 hash of the code_verifier (RFC 7636 4.2)."
-)
 
 
 def _is_decision(request: HttpRequest) -> bool:
@@ -172,10 +170,11 @@ class AuthorizeView(AuthorizationView):
         if "create" in query.get("prompt", "").split():
             # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
             return "invalid_request", "prompt=create is not supported; send people to sign up first."
-        if "response_mode" in query and query["response_mode"] != "query":
+        if "response_mode" in query and query["response_mode"] not in RESPONSE_MODES:
             # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
             return "invalid_request", "Only response_mode=query is supported."
-        if not credentials.get("code_challenge") or credentials.get("code_challenge_method") != "S256":
+        method = credentials.get("code_challenge_method")
+        if not credentials.get("code_challenge") or method not in CODE_CHALLENGE_METHODS:
             return "invalid_request", "PKCE with code_challenge_method=S256 is required."
         if not S256_CHALLENGE.fullmatch(credentials["code_challenge"]):
             return "invalid_request", S256_CHALLENGE_PROBLEM
@@ -323,7 +322,7 @@ class AuthorizeView(AuthorizationView):
         if application is None or not redirect_uri:
             return self.error_response(error, application=None)
         code, description = oauthlib_error.error, oauthlib_error.description
-        if code == "unauthorized_client" and query.get("response_type") != "code":
+        if code == "unauthorized_client" and query.get("response_type") not in RESPONSE_TYPES:
             # oauthlib routes `token`, `id_token`... to grants no client is allowed (RFC 6749 4.1.2.1).
             code, description = "unsupported_response_type", "Only response_type=code is supported."
         credentials = {"redirect_uri": redirect_uri, "state": oauthlib_error.state or query.get("state")}
