@@ -1,6 +1,6 @@
 """Policy of the consent screen: what it shows, what a decision grants, when to sign in again.
 
-The authorization view (apps.oauth.views.AuthorizeView) is DOT's, with these rules around it.
+The authorization view (apps.oauth.endpoints.authorize.AuthorizeView) is DOT's, with these rules around it.
 """
 
 import hashlib
