@@ -4,7 +4,6 @@ The authorization view (apps.oauth.endpoints.authorize.AuthorizeView) is DOT's, 
 """
 
 import hashlib
-import ipaddress
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -17,6 +16,7 @@ from django.http import HttpRequest
 
 from apps.oauth.models import Application, Consent
 from apps.oauth.scopes import CATALOGUE, Kind, Scope, describe
+from apps.oauth.supported import is_loopback_uri
 from apps.oauth.validators import SESSION_AUTH_TIME_KEY, GatehouseValidator, session_auth_time
 
 # Epoch seconds of the session's last real sign-in: read here for max_age and prompt=login,
@@ -224,14 +224,10 @@ def consent_screen(application: Application, requested: list[str], consent: Cons
 def redirect_warning(redirect_uri: str) -> dict | None:
     """Where the user will land, when that is not an ordinary https website (RFC 8252 7.1, 7.3)."""
     parts = urlsplit(redirect_uri)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme in ("http", "https"):
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        return {"kind": "loopback", "uri": redirect_uri} if loopback else None
+    if is_loopback_uri(redirect_uri):
+        return {"kind": "loopback", "uri": redirect_uri}
+    if parts.scheme in ("http", "https"):
+        return None
     return {"kind": "app", "uri": redirect_uri, "scheme": parts.scheme}
 
 
