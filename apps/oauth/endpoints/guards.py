@@ -150,8 +150,6 @@ class EndpointGuardMixin:
         for name, values in request.POST.lists():
             if len(values) > 1 and name not in self.repeatable:
                 return oauth_error("invalid_request", f"The {name} parameter may appear only once.")
-            if "\x00" in name or any("\x00" in value for value in values):
-                return oauth_error("invalid_request", "Parameters may not contain NUL characters.")
         if basic_credentials_present(request):
             # RFC 6749 2.3: one authentication method per request, for one client.
             if "client_secret" in request.POST:
