@@ -6,16 +6,12 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.models import (
-    DeviceCodeResponse,
-    DeviceRequest,
-    create_device_grant,
     get_device_grant_model,
 )
 from oauth2_provider.settings import oauth2_settings
@@ -79,26 +75,30 @@ class DeviceAuthorizationView(EndpointGuardMixin, OwnOAuthLibCoreMixin, dot_view
             # asks every client for it, so hand it the one from the Basic header.
             request.POST = request.POST.copy()
             request.POST["client_id"] = basic_id
-        headers, body, status = self.create_device_authorization_response(request)
+        return super().post(request, *args, **kwargs)
+
+    def create_device_authorization_response(self, request):
+        """oauthlib's answer, adjusted before DOT's post() stores the grant: only a client allowed
+        the device grant gets one, and the verification URIs are this issuer's (RFC 8628 3.2)."""
+        headers, body, status = super().create_device_authorization_response(request)
         if status != 200:
-            return JsonResponse(json.loads(body), status=status, headers=headers)
+            return headers, body, status
         # oauthlib has just authenticated or identified this client.
-        client_id = basic_client_id(request) or request.POST.get("client_id")
-        application = Application.objects.filter(client_id=client_id).first()
+        application = Application.objects.filter(client_id=request.POST["client_id"]).first()
         if application is None or not application.allows_grant_type(Application.GRANT_DEVICE_CODE):
-            return oauth_error(
-                "unauthorized_client", "This client may not use the device authorization grant."
-            )
-        data = dict(body)
-        scope = data.pop("scope", "")
-        data["verification_uri"] = endpoint_url(request, "device")
-        data["verification_uri_complete"] = (
-            f"{data['verification_uri']}?{urlencode({'user_code': data['user_code']})}"
+            error = {
+                "error": "unauthorized_client",
+                "error_description": "This client may not use the device authorization grant.",
+            }
+            return headers, json.dumps(error), 400
+        # oauthlib echoes the scope it resolved, which RFC 8628 does not define and DOT's
+        # DeviceCodeResponse does not take; DOT's post() resolves the same scope for the grant.
+        body = {name: value for name, value in body.items() if name != "scope"}
+        body["verification_uri"] = endpoint_url(request, "device")
+        body["verification_uri_complete"] = (
+            f"{body['verification_uri']}?{urlencode({'user_code': body['user_code']})}"
         )
-        create_device_grant(
-            DeviceRequest(client_id=application.client_id, scope=scope), DeviceCodeResponse(**data)
-        )
-        return JsonResponse(data)
+        return headers, body, status
 
 
 class UserCodeForm(forms.Form):
