@@ -6,6 +6,7 @@ from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
@@ -261,9 +262,12 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         return self.failure("Something went wrong", "Go back to the app and start signing in again.")
 
     def create_authorization_response(self, request, scopes, credentials, allow):
-        result = super().create_authorization_response(request, scopes, credentials, allow)
-        if allow and self.decision is not None:
-            services.record_consent(user=request.user, request=request, **self.decision)
+        # The code (DOT's Grant row) and the decision that allowed it are stored together or not
+        # at all: a code without its Consent would be an access the user cannot see or revoke.
+        with transaction.atomic():
+            result = super().create_authorization_response(request, scopes, credentials, allow)
+            if allow and self.decision is not None:
+                services.record_consent(user=request.user, request=request, **self.decision)
         return result
 
     # --- Answers -----------------------------------------------------------------------------
