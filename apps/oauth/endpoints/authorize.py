@@ -19,28 +19,26 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from apps.accounts.models import Profile
 from apps.core.http import see_other_as_get
 from apps.oauth import services
 from apps.oauth.consent import (
     AuthorizationEndpointValidator,
     clear_reauth_request,
-    consent_screen,
+    consent_context,
     granted_scopes,
     mark_reauth_requested,
     needs_fresh_login,
     parse_max_age,
     previously_granted,
-    redirect_warning,
     remember_pending_request,
     request_digest,
     required_scopes,
+    signed_in_account,
     take_pending_request,
 )
 from apps.oauth.endpoints.guards import OwnOAuthLibCoreMixin
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import CATALOGUE, Kind
 from apps.oauth.supported import (
     CODE_CHALLENGE_METHODS,
     REPEATABLE,
@@ -198,34 +196,23 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             self.oauth2_data["resource"] = " ".join(credentials["resource"])
         if "claims" in credentials:
             self.oauth2_data["claims"] = self.request.GET.get("claims")
-        screen = consent_screen(application, scopes, consent)
         form = self.get_form()
         remember_pending_request(self.request, form.initial, scopes)
-        context = self.get_context_data(form=form, application=application, scopes=scopes, screen=screen)
+        context = self.get_context_data(
+            form=form, application=application, scopes=scopes, stored_consent=consent
+        )
         return self.render_to_response(context)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        application, user = kwargs["application"], self.request.user
-        profile = Profile.objects.for_user(user)
-        homepage = urlsplit(application.homepage_url).hostname or ""
-        context.update(
-            developer=application.user.display_name if application.user else "",
-            homepage_host=homepage.removeprefix("www."),
-            logo_url=application.logo.url if application.logo else "",
-            account={
-                "name": user.display_name,
-                "email": user.email,
-                "avatar_url": profile.avatar.url if profile.avatar else "",
-                "initial": user.display_name[:1].upper(),
-            },
-            # Sensitive scopes start unticked: the user opts in to those.
-            ticked={s for s in kwargs["screen"].optional if CATALOGUE[s].kind != Kind.SENSITIVE},
-            remember_choices=Consent.Remember.choices,
-            warning=redirect_warning(self.oauth2_data["redirect_uri"]),
-            redirect_host=urlsplit(self.oauth2_data["redirect_uri"]).hostname or "",
-            switch_account_next=self.request.get_full_path(),
+        context["consent"] = consent_context(
+            application=kwargs["application"],
+            requested=kwargs["scopes"],
+            consent=kwargs["stored_consent"],
+            redirect_uri=self.oauth2_data["redirect_uri"],
+            account=signed_in_account(self.request.user),
         )
+        context["switch_account_next"] = self.request.get_full_path()
         return context
 
     # --- POST: the user's decision -----------------------------------------------------------
