@@ -235,13 +235,13 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    # Signing out through an app revokes that app's tokens only (apps.oauth.protocol_views).
+    # Signing out through an app revokes that app's tokens only (apps.oauth.endpoints).
     "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     # Hands the validator what only the browser session knows (auth_time).
     "OAUTH2_BACKEND_CLASS": "apps.oauth.validators.GatehouseOAuthLibCore",
     # The validator checks device codes itself, client first (DOT's hook looks the code up unchecked).
     "OAUTH_PRE_TOKEN_VALIDATION": [],
-    # RFC 8414 metadata; the discovery views narrow the rest (apps.oauth.protocol_views).
+    # RFC 8414 metadata; the discovery views narrow the rest (apps.oauth.endpoints).
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": [
         "authorization_code",

@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
     # Gatehouse's own protocol views (metadata, hardened endpoints) take precedence over DOT's.
-    path("", include("apps.oauth.protocol_urls")),
+    path("", include("apps.oauth.endpoints.urls")),
     path("", include("apps.oauth.urls")),
     path("", include("apps.social.urls")),
     path("", include("apps.developer.urls")),

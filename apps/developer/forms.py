@@ -11,6 +11,7 @@ from django.http import QueryDict
 from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
+from apps.oauth import supported
 from apps.oauth.models import Application
 
 JUSTIFICATION_MAX = 120
@@ -27,8 +28,7 @@ AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
 CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
 DEVICE_CODE = Application.GRANT_DEVICE_CODE
 
-# Implicit, password and hybrid are never offered (RFC 9700 §2.1.2, §2.4).
-GRANTS = {
+GRANT_WORDS = {
     AUTH_CODE: ("Authorization code with PKCE", "People sign in at Gatehouse and approve your app."),
     CLIENT_CREDENTIALS: (
         "Client credentials",
@@ -36,6 +36,9 @@ GRANTS = {
     ),
     DEVICE_CODE: ("Device code", "People approve a TV or device by typing a short code on their phone."),
 }
+# What the server supports, in its order: implicit, password and hybrid never (RFC 9700 §2.1.2,
+# §2.4). A grant added there without words here fails at import, not on the page.
+GRANTS = {grant: GRANT_WORDS[grant] for grant in supported.APPLICATION_GRANTS}
 CLIENT_TYPES = {
     CONFIDENTIAL: ("Confidential", "Runs on a server you control and can keep a client secret."),
     PUBLIC: (

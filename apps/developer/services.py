@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 from allauth.account.utils import has_verified_email
 from django.conf import settings
@@ -14,11 +13,11 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.images import ImageRules, reencode_image
-from apps.core.scopes import CATALOGUE, Kind, describe
+from apps.core.scopes import describe
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
-from apps.oauth.consent import consent_screen, redirect_warning
-from apps.oauth.models import Application, Consent
+from apps.oauth.consent import consent_context
+from apps.oauth.models import Application
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.selectors import (
     connected_users_count,
@@ -162,42 +161,39 @@ def _https(url: str) -> str:
 def consent_preview(data, *, application: Application | None, owner: User) -> dict:
     """What the consent screen would show for the (possibly unsaved) settings in `data`.
 
-    The screen is built by the consent screen's own code, for a request of every allowed scope.
+    The consent screen's own context builder, for a request of every allowed scope by a draft
+    of the app; only https links are kept, as the settings form would insist.
     """
-    name = (data.get("name") or "").strip()[:80] or "Your app"
     requested = [scope.name for scope in describe(data.getlist("allowed_scopes"))]
     draft = Application(
-        name=name,
+        name=(data.get("name") or "").strip()[:80] or "Your app",
+        description=(data.get("description") or "").strip()[:1000],
+        homepage_url=_https(data.get("homepage_url") or ""),
+        privacy_policy_url=_https(data.get("privacy_policy_url") or ""),
+        terms_url=_https(data.get("terms_url") or ""),
+        verified=bool(application and application.verified),
+        user=owner,
         required_scopes=[s for s in data.getlist("required_scopes") if s in requested],
         scope_justifications={
             s: why for s in requested if (why := (data.get(f"why_{s}") or "").strip()[:120])
         },
     )
-    screen = consent_screen(draft, requested, None)
+    if application is not None:
+        draft.logo = application.logo.name
     redirects = split_uris(" ".join(data.getlist("redirect_uris")))
-    try:
-        first = urlsplit(redirects[0]) if redirects else None
-        warning = redirect_warning(redirects[0]) if redirects else None
-    except ValueError:  # a half-typed URI such as http://[::1
-        first = warning = None
-    return {
-        "screen": screen,
-        # As on the real screen, sensitive scopes start unticked: people opt in to those.
-        "ticked": {s for s in screen.optional if CATALOGUE[s].kind != Kind.SENSITIVE},
-        "warning": warning,
-        "remember_choices": Consent.Remember.choices,
-        "name": name,
-        "initial": name[0].upper(),
-        "description": (data.get("description") or "").strip()[:1000],
-        "logo_url": application.logo.url if application is not None and application.logo else "",
-        "homepage_url": _https(data.get("homepage_url") or ""),
-        "privacy_policy_url": _https(data.get("privacy_policy_url") or ""),
-        "terms_url": _https(data.get("terms_url") or ""),
-        "verified": bool(application and application.verified),
-        "developer": owner.display_name,
-        "user_email": owner.email,
-        "redirect_host": (first.hostname or f"{first.scheme}:") if first else "",
+    account = {
+        "name": "A person signing in",
+        "email": owner.email,
+        "avatar_url": "",
+        "initial": owner.email[:1].upper(),
     }
+    return consent_context(
+        application=draft,
+        requested=requested,
+        consent=None,
+        redirect_uri=redirects[0] if redirects else "",
+        account=account,
+    )
 
 
 @dataclass(frozen=True)

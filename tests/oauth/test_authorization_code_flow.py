@@ -316,7 +316,7 @@ def test_redirect_uri_differing_from_the_registered_one_is_refused_without_redir
 
 
 def test_loopback_redirect_uri_may_use_any_real_port():
-    from apps.oauth.validators import redirect_uri_registered
+    from apps.oauth.supported import redirect_uri_registered
 
     registered = ["http://127.0.0.1/callback", "http://[::1]:8000/cb"]
     assert redirect_uri_registered("http://127.0.0.1:51234/callback", registered)

@@ -166,7 +166,7 @@ def test_every_issued_token_is_an_audit_event_without_its_value(client, applicat
 def test_token_endpoint_url_is_served_by_gatehouse():
     from django.urls import resolve
 
-    from apps.oauth.protocol_views import TokenView
+    from apps.oauth.endpoints.token import TokenView
 
     assert resolve(reverse("oauth2_provider:token")).func.view_class is TokenView
 
