@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.UnreadableBodyMiddleware",
     "apps.core.middleware.NulCharacterMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "apps.accounts.context_processors.settings_navigation",
             ],
             # Django 6 has partials built in; moving to it is deleting this line.
             "builtins": ["template_partials.templatetags.partials"],
@@ -233,13 +235,13 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
-    # Signing out through an app revokes that app's tokens only (apps.oauth.protocol_views).
+    # Signing out through an app revokes that app's tokens only (apps.oauth.endpoints).
     "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     # Hands the validator what only the browser session knows (auth_time).
     "OAUTH2_BACKEND_CLASS": "apps.oauth.validators.GatehouseOAuthLibCore",
     # The validator checks device codes itself, client first (DOT's hook looks the code up unchecked).
     "OAUTH_PRE_TOKEN_VALIDATION": [],
-    # RFC 8414 metadata; the discovery views narrow the rest (apps.oauth.protocol_views).
+    # RFC 8414 metadata; the discovery views narrow the rest (apps.oauth.endpoints).
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": [
         "authorization_code",
@@ -376,7 +378,7 @@ SOCIAL_AUTH_DISCONNECT_PIPELINE = [
 # https://www.django-rest-framework.org/api-guide/settings/
 
 REST_FRAMEWORK = {
-    # Personal API keys (`Bearer gh_pat_…`) first, then OAuth access tokens through DOT.
+    # Personal API keys (`Bearer gatehouse_…`) first, then OAuth access tokens through DOT.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.apikeys.authentication.APIKeyAuthentication",
         "apps.api.authentication.TokenAuthentication",

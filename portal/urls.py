@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
     # Gatehouse's own protocol views (metadata, hardened endpoints) take precedence over DOT's.
-    path("", include("apps.oauth.protocol_urls")),
+    path("", include("apps.oauth.endpoints.urls")),
     path("", include("apps.oauth.urls")),
     path("", include("apps.social.urls")),
     path("", include("apps.developer.urls")),
@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "apps.core.views.bad_request"
 handler500 = "apps.core.views.server_error"
 
 # Uploaded avatars and logos are re-encoded images; behind a CDN or object store, set

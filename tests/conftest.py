@@ -87,7 +87,7 @@ def application(developer) -> Application:
 
 
 @pytest.fixture
-def resource_server(developer) -> Application:
+def introspecting_app(developer) -> Application:
     """A client staff marked as a resource server: it may introspect any token."""
     return make_client(
         developer,

@@ -88,8 +88,8 @@ def obtain_tokens(client: Client, *, user, application, scope: str) -> dict:
 
 def make_client(owner, *, name: str, grant_types: list[str], secret: str | None = CLIENT_SECRET, **fields):
     """Another registered client, its secret (if any) stored as a ClientSecret row like every secret."""
+    from apps.core.scopes import ALL_SCOPES
     from apps.oauth.models import Application
-    from apps.oauth.scopes import ALL_SCOPES
     from apps.oauth.secrets import create_client_secret
 
     fields.setdefault("client_type", Application.CLIENT_CONFIDENTIAL if secret else Application.CLIENT_PUBLIC)

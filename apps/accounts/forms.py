@@ -1,72 +1,36 @@
 """Profile form: the one validation of profile data, used by the profile page and the REST API."""
 
-import secrets
-from io import BytesIO
-
 from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from apps.accounts.models import Profile
+from apps.core.images import ImageRules, reencode_image
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
-AVATAR_MAX_SIDE = 4096
-AVATAR_MIN_SIDE = 32
-# What we keep: a square no larger than this, re-encoded (no EXIF, no trailing payloads).
-AVATAR_SIZE = 512
-AVATAR_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+# What we keep: a square no larger than 512 pixels, re-encoded (no EXIF, no trailing payloads).
+AVATAR = ImageRules(
+    formats=frozenset({"PNG", "JPEG", "WEBP"}),
+    max_bytes=AVATAR_MAX_BYTES,
+    min_side=32,
+    max_side=4096,
+    side=512,
+    crop=True,
+    photos_as_jpeg=True,
+    messages={
+        "file_too_large": "The picture is %(size)s MB; the limit is 2 MB.",
+        "invalid_image": "Upload a PNG, JPEG or WebP picture.",
+        "too_big": "The picture is %(width)s × %(height)s pixels; the limit is 4096 × 4096.",  # noqa: RUF001
+        "too_small": "The picture is %(width)s × %(height)s pixels; it needs at least 32 × 32.",  # noqa: RUF001
+        "damaged": "The picture is damaged; try another file.",
+    },
+)
 
 
 def reencode_avatar(upload: UploadedFile) -> ContentFile:
     """Check an uploaded picture and return it cropped square, resized and re-encoded."""
-    if upload.size is not None and upload.size > AVATAR_MAX_BYTES:
-        raise forms.ValidationError(
-            "The picture is %(size)s MB; the limit is 2 MB.",
-            code="file_too_large",
-            params={"size": f"{upload.size / 1024 / 1024:.1f}"},
-        )
-    upload.seek(0)
-    try:
-        image = Image.open(upload)
-        kind = image.format
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        kind = None
-    if kind not in AVATAR_FORMATS:
-        raise forms.ValidationError("Upload a PNG, JPEG or WebP picture.", code="invalid_image")
-    width, height = image.size
-    # Checked from the header, before any pixel is decoded (decompression bombs).
-    if max(width, height) > AVATAR_MAX_SIDE:
-        raise forms.ValidationError(
-            "The picture is %(width)s × %(height)s pixels; the limit is 4096 × 4096.",  # noqa: RUF001
-            code="too_big",
-            params={"width": width, "height": height},
-        )
-    if min(width, height) < AVATAR_MIN_SIDE:
-        raise forms.ValidationError(
-            "The picture is %(width)s × %(height)s pixels; it needs at least 32 × 32.",  # noqa: RUF001
-            code="too_small",
-            params={"width": width, "height": height},
-        )
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        message = "The picture is damaged; try another file."
-        raise forms.ValidationError(message, code="invalid_image") from exc
-    side = min(AVATAR_SIZE, *image.size)
-    image = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
-    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
-    out = BytesIO()
-    if has_alpha:
-        image.convert("RGBA").save(out, "PNG", optimize=True)
-        extension = "png"
-    else:
-        image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
-        extension = "jpg"
-    # A fresh name per upload, so a changed picture gets a new URL (caches, OIDC clients).
-    return ContentFile(out.getvalue(), name=f"{secrets.token_urlsafe(9)}.{extension}")
+    return reencode_image(upload, AVATAR)
 
 
 def _formfield(field: models.Field, **kwargs):

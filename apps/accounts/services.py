@@ -1,13 +1,12 @@
 """Account services shared by the settings pages and the REST API (one service, two callers)."""
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
@@ -19,18 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_application_model,
-    get_refresh_token_model,
-)
 
+from apps.accounts.deletion import deletion_steps
 from apps.accounts.devices import describe_location, describe_user_agent
 from apps.accounts.forms import ProfileForm
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.core.tokens import revoke_tokens
 
 
 def profile_form(
@@ -195,84 +189,42 @@ _PERSONAL_KEYS = {
 }
 
 
-def _optional_model(label: str, name: str):
-    """A model of an app that accounts may not import (STYLE.md import direction); None if absent."""
-    try:
-        return django_apps.get_model(label, name)
-    except LookupError:
-        return None
-
-
 @dataclass
 class DeletionImpact:
-    """What deleting an account takes away, shown before the user confirms."""
+    """What deleting an account takes away, shown before the user confirms (each field filled
+    in by the deletion step of the app that owns it: apps.accounts.deletion)."""
 
     applications: list = field(default_factory=list)  # the user's OAuth apps, each with `.affected_users`
-    affected_users: int = 0  # distinct other people holding a consent or token for those apps
+    affected_users: int = 0  # distinct other people holding a consent or live token for those apps
     consents: int = 0
     api_keys: int = 0
-    tokens: int = 0
-
-
-def _app_holders(applications) -> dict[int, set[int]]:
-    """{application id: ids of users holding a consent or a live token for it}."""
-    holders: dict[int, set[int]] = {app.pk: set() for app in applications}
-    if not holders:
-        return holders
-    sources = [
-        get_access_token_model().objects.filter(application__in=holders, user__isnull=False),
-        get_refresh_token_model().objects.filter(
-            application__in=holders, revoked__isnull=True, user__isnull=False
-        ),
-    ]
-    if Consent := _optional_model("oauth", "Consent"):
-        sources.append(Consent.objects.filter(application__in=holders))
-    for queryset in sources:
-        for app_id, user_id in queryset.values_list("application_id", "user_id").distinct():
-            holders[app_id].add(user_id)
-    return holders
+    tokens: int = 0  # the user's live access tokens
 
 
 def deletion_impact(*, user: User) -> DeletionImpact:
     """Count what `delete_account` will remove, in a fixed number of queries."""
-    applications = list(get_application_model().objects.filter(user=user).order_by("name"))
-    holders = _app_holders(applications)
-    for app in applications:
-        app.affected_users = len(holders[app.pk] - {user.pk})
-    Consent, APIKey = _optional_model("oauth", "Consent"), _optional_model("apikeys", "APIKey")
-    return DeletionImpact(
-        applications=applications,
-        affected_users=len(set().union(*holders.values()) - {user.pk}),
-        consents=Consent.objects.filter(user=user).count() if Consent else 0,
-        api_keys=APIKey.objects.filter(user=user).count() if APIKey else 0,
-        tokens=get_access_token_model().objects.filter(user=user).count(),
-    )
+    impact = DeletionImpact()
+    for step in deletion_steps():
+        impact = replace(impact, **step.impact(user))
+    return impact
 
 
 def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
     """Delete `user` and everything that lets anyone act as them; keep an anonymised audit record.
 
-    Tokens are revoked through DOT first (the user's own, and every token issued to the user's
-    OAuth apps), then the user row goes and takes consents, API keys, apps, e-mail addresses,
-    authenticators, sessions and linked identities with it (all CASCADE to the user).
+    Each app's registered deletion step runs first (oauth revokes the user's tokens and those
+    of the user's apps through DOT, then deletes consents and apps; apikeys deletes the keys),
+    then the sessions end and the user row goes, taking e-mail addresses, authenticators and
+    linked identities with it (all CASCADE to the user).
     """
     impact = deletion_impact(user=user)
+    facts: dict[str, Any] = {}
     with transaction.atomic():
-        own_apps = get_application_model().objects.filter(user=user)
-        tokens = revoke_tokens(user=user) + revoke_tokens(applications=own_apps)
-        if Consent := _optional_model("oauth", "Consent"):
-            Consent.objects.filter(user=user).delete()
-        if APIKey := _optional_model("apikeys", "APIKey"):
-            APIKey.objects.filter(user=user).delete()
-        # A bulk delete calls no model code: the logo files would stay in storage for good.
-        logo_storage = own_apps.model._meta.get_field("logo").storage
-        files = [(logo_storage, name) for name in own_apps.values_list("logo", flat=True) if name]
-        own_apps.delete()
+        for step in deletion_steps():
+            facts.update(step.delete(user))
         for session in UserSession.objects.filter(user=user):
             session.end()  # the session store entry and allauth's record of it
         avatar = Profile.objects.filter(user=user).values_list("avatar", flat=True).first()
-        if avatar:
-            files.append((Profile._meta.get_field("avatar").storage, avatar))
         # The trail outlives the person: keep what happened and when, not who or from where.
         for event in AuditEvent.objects.filter(user=user).only("pk", "data").iterator():
             data = {k: v for k, v in event.data.items() if k not in _PERSONAL_KEYS}
@@ -284,13 +236,14 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
             user=user,
             applications_deleted=len(impact.applications),
             affected_users=impact.affected_users,
-            tokens_revoked=tokens,
             consents_deleted=impact.consents,
             api_keys_deleted=impact.api_keys,
+            **facts,
         )
         user.delete()
-        for storage, name in files:
-            transaction.on_commit(functools.partial(storage.delete, name))
+        if avatar:
+            storage = Profile._meta.get_field("avatar").storage
+            transaction.on_commit(functools.partial(storage.delete, avatar))
     if request is not None:
         # The session is gone already; no logout signal, which would audit a user that no longer exists.
         request.session.flush()

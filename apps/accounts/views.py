@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts import services
 from apps.accounts.forms import DeleteAccountForm, ProfileForm
 from apps.accounts.models import Profile
-from apps.accounts.navigation import settings_nav
 from apps.audit.models import AuditEvent
 from apps.core.http import HtmxHttpRequest
 
@@ -58,7 +57,6 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#profile-form"
     context = {"form": _live_validation(form), "profile": instance, "saved": saved}
-    context["nav"] = settings_nav("accounts:profile")
     return render(request, template, context)
 
 
@@ -108,7 +106,6 @@ def security(request: HtmxHttpRequest) -> HttpResponse:
         "events": AuditEvent.objects.filter(user=user)[:5],
         **two_factor_context(user),
         **session_list_context(request),
-        "nav": settings_nav("accounts:security"),
     }
     return render(request, "accounts/security.html", context)
 
@@ -152,5 +149,5 @@ def delete_account(request: HtmxHttpRequest) -> HttpResponse:
         messages.success(request, "Your account is deleted. Everything that could act as you is revoked.")
         return redirect("core:home")
     impact = services.deletion_impact(user=request.user)
-    context = {"form": form, "impact": impact, "nav": settings_nav("accounts:security")}
+    context = {"form": form, "impact": impact}
     return render(request, "accounts/delete_account.html", context)

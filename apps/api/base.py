@@ -26,7 +26,7 @@ class APIView(views.APIView):
     # Each view sets `required_scopes`: a list, or {"read": [...], "write": [...]} by method.
     # (A comment, not a docstring: drf-spectacular would show a docstring in every operation.)
 
-    # API keys first: a `gh_pat_` value is settled there and never sent to OAuth introspection.
+    # API keys first: a `gatehouse_` (or old `gh_pat_`) value is settled there, never introspected.
     authentication_classes = [APIKeyAuthentication, TokenAuthentication]
     permission_classes = [TokenHasScope, IsUser]
     throttle_classes = [CredentialRateThrottle]

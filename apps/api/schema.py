@@ -3,20 +3,16 @@
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from apps.api.permissions import TokenHasScope, required_scopes
-
 
 class TokenAuthenticationScheme(DjangoOAuthToolkitScheme):
-    """DOT's scheme (flows and catalogue scopes), with the scopes our permission asks per method."""
+    """DOT's scheme: flows, catalogue scopes, and what our `TokenHasScope` asks per method."""
 
     target_class = "apps.api.authentication.TokenAuthentication"
     priority = 1
 
     def get_security_requirement(self, auto_schema):
-        view = auto_schema.view
-        if not any(isinstance(p, TokenHasScope) for p in view.get_permissions()):
-            return {self.name: []}
-        return {self.name: required_scopes(view.request, view)}
+        # A view without a scope check (AllowAny) still takes a token: an empty requirement.
+        return super().get_security_requirement(auto_schema) or {self.name: []}
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):
@@ -27,10 +23,10 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "bearerFormat": "gh_pat_<id>_<secret>",
+            "bearerFormat": "gatehouse_<id>_<secret><checksum>",
             "description": (
-                "A personal API key from /settings/api-keys/, sent as `Authorization: Bearer gh_pat_…`. "
-                "It carries the scopes chosen when it was created; each operation needs the same "
-                "scopes as with an OAuth token."
+                "A personal API key from /settings/api-keys/, sent as `Authorization: Bearer gatehouse_…` "
+                "(keys issued before read `gh_pat_…` and still work). It carries the scopes chosen when "
+                "it was created; each operation needs the same scopes as with an OAuth token."
             ),
         }

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.urls import resolve, reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from oauth2_provider.models import revoke_access_token
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -18,12 +17,9 @@ from apps.accounts.models import Profile
 from apps.accounts.services import update_profile
 from apps.api import serializers as s
 from apps.api.base import APIView, resource_server_mode
-from apps.api.grants import active_grants
 from apps.api.permissions import TokenHasScope
 from apps.apikeys.models import APIKey
 from apps.apikeys.services import revoke_api_key
-from apps.audit.models import AuditEvent
-from apps.audit.services import record
 from apps.oauth import services as oauth_services
 
 PROFILE_TEXT_FIELDS = ("display_name", "bio", "website")
@@ -161,16 +157,8 @@ class TokenRevokeView(APIView):
         if isinstance(credential, APIKey):
             revoke_api_key(api_key=credential, request=request._request)
         else:
-            application = credential.application
-            # DOT's revocation path: the refresh token goes too (RFC 7009 §2.1).
-            revoke_access_token(credential)
-            if request.user.is_authenticated:
-                record(
-                    AuditEvent.Kind.TOKEN_REVOKED,
-                    user=request.user,
-                    request=request._request,
-                    application=application.name if application else "",
-                )
+            user = request.user if request.user.is_authenticated else None
+            oauth_services.revoke_token(access_token=credential, user=user, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -193,7 +181,7 @@ class TokenListView(APIView):
                 "first_issued": g.first_issued,
                 "expires": g.expires,
             }
-            for g in active_grants(user=request.user)
+            for g in oauth_services.active_grants(user=request.user)
         ]
         return Response(s.GrantSerializer(grants, many=True).data)
 

@@ -6,7 +6,7 @@ from apps.apikeys.services import revoke_api_key
 
 @admin.register(APIKey)
 class APIKeyAdmin(admin.ModelAdmin):
-    """Read-only, searchable by the id part: a leaked `gh_pat_<id>_…` is one search away."""
+    """Read-only, searchable by the id part: a leaked `gatehouse_<id>_…` is one search away."""
 
     list_display = ("name", "user", "masked", "scope", "created", "last_used", "expires")
     search_fields = ("key_id", "name", "user__email")

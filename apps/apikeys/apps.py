@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ApikeysConfig(AppConfig):
     name = "apps.apikeys"
     verbose_name = "API keys"
+
+    def ready(self) -> None:
+        from apps.accounts.deletion import register_deletion_step
+        from apps.apikeys import services
+
+        register_deletion_step("apikeys", impact=services.deletion_impact, delete=services.delete_user_keys)

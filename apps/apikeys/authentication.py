@@ -1,8 +1,8 @@
-"""DRF authentication for personal API keys, sent like OAuth tokens: `Authorization: Bearer gh_pat_…`.
+"""DRF authentication for personal API keys, sent like OAuth tokens: `Authorization: Bearer gatehouse_…`.
 
 One header for both credentials keeps clients simple and keeps keys in the header proxies
-already redact. A `gh_pat_` value is decided here and never handed to OAuth (so a resource
-server never sends a key to the introspection endpoint).
+already redact. A value with a key's prefix (`gatehouse_`, or the old `gh_pat_`) is decided here
+and never handed to OAuth (so a resource server never sends a key to the introspection endpoint).
 """
 
 from django.utils.translation import gettext_lazy as _

@@ -5,11 +5,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# A key reads `gh_pat_<id>_<secret>`. The prefix lets secret scanners spot leaked keys; the
-# id is stored in clear for the lookup, the secret only as a keyed hash.
-KEY_PREFIX = "gh_pat_"
+# A key reads `gatehouse_<id>_<secret><checksum>` (the README's "API keys" gives the regex).
+# The prefix and checksum let secret scanners spot leaked keys; the id is stored in clear for
+# the lookup, the secret only as a keyed hash.
+KEY_PREFIX = "gatehouse_"
+# Keys issued before read `gh_pat_<id>_<secret>`, without checksum. That is GitHub's prefix, so
+# none are issued any more; those out there work until they expire or are revoked.
+LEGACY_KEY_PREFIX = "gh_pat_"
 KEY_ID_LENGTH = 12
 SECRET_LENGTH = 43  # base62: 43 characters carry 256 bits
+CHECKSUM_LENGTH = 6  # a CRC32 in base62
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
@@ -27,6 +32,7 @@ class APIKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, editable=False, help_text="The key's format, by its prefix.")
     key_id = models.CharField(max_length=KEY_ID_LENGTH, unique=True)
     key_hash = models.CharField(max_length=128)
     scope = models.TextField(help_text="Space-separated scopes.")
@@ -46,7 +52,7 @@ class APIKey(models.Model):
     @property
     def masked(self) -> str:
         """What a person can recognise the key by; never enough to use it."""
-        return f"{KEY_PREFIX}{self.key_id}_…"
+        return f"{self.prefix}{self.key_id}_…"
 
     @property
     def scopes(self) -> list[str]:

@@ -1,5 +1,7 @@
 """Personal API keys: issue (shown once), find by the presented key, revoke."""
 
+import re
+import zlib
 from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -10,13 +12,27 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from apps.accounts.models import User
-from apps.apikeys.models import KEY_ID_LENGTH, KEY_PREFIX, LAST_USED_PRECISION, SECRET_LENGTH, APIKey
+from apps.apikeys.models import (
+    CHECKSUM_LENGTH,
+    KEY_ID_LENGTH,
+    KEY_PREFIX,
+    LAST_USED_PRECISION,
+    LEGACY_KEY_PREFIX,
+    SECRET_LENGTH,
+    APIKey,
+)
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.oauth.scopes import CATALOGUE, Kind
+from apps.core.scopes import CATALOGUE, Kind
 
-BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-KEY_LENGTH = len(KEY_PREFIX) + KEY_ID_LENGTH + 1 + SECRET_LENGTH
+# Digit order matters for the checksum only: 0-9, A-Z, a-z (README "API keys").
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KEY_FORMAT = re.compile(
+    rf"{KEY_PREFIX}(?P<key_id>[0-9A-Za-z]{{{KEY_ID_LENGTH}}})_[0-9A-Za-z]{{{SECRET_LENGTH + CHECKSUM_LENGTH}}}"
+)
+LEGACY_KEY_FORMAT = re.compile(
+    rf"{LEGACY_KEY_PREFIX}(?P<key_id>[0-9A-Za-z]{{{KEY_ID_LENGTH}}})_[0-9A-Za-z]{{{SECRET_LENGTH}}}"
+)
 # The hasher for 256-bit machine secrets (apps/core/hashers.py): keyed SHA-256, microseconds.
 KEY_HASHER = "gatehouse_sha256"
 
@@ -30,18 +46,26 @@ def available_scopes(user: User) -> list[str]:
 
 
 def looks_like_api_key(value: str) -> bool:
-    return value.startswith(KEY_PREFIX)
+    return value.startswith((KEY_PREFIX, LEGACY_KEY_PREFIX))
 
 
-def _split(raw: str) -> tuple[str, str] | None:
-    if len(raw) != KEY_LENGTH or not raw.startswith(KEY_PREFIX):
-        return None
-    key_id, sep, secret = raw[len(KEY_PREFIX) :].partition("_")
-    if sep != "_" or len(key_id) != KEY_ID_LENGTH or len(secret) != SECRET_LENGTH:
-        return None
-    if not set(key_id + secret) <= set(BASE62):
-        return None
-    return key_id, secret
+def key_checksum(body: str) -> str:
+    """The CRC32 of `body` in base62, so anyone can tell a key from random text offline (not a MAC)."""
+    value, digits = zlib.crc32(body.encode("ascii")), ""
+    for _ in range(CHECKSUM_LENGTH):
+        value, digit = divmod(value, len(BASE62))
+        digits = BASE62[digit] + digits
+    return digits
+
+
+def _key_id(raw: str) -> str | None:
+    """The id of a well-formed key (its checksum right, if its format has one), else None."""
+    if match := KEY_FORMAT.fullmatch(raw):
+        body, checksum = raw[:-CHECKSUM_LENGTH], raw[-CHECKSUM_LENGTH:]
+        return match["key_id"] if key_checksum(body) == checksum else None
+    if match := LEGACY_KEY_FORMAT.fullmatch(raw):
+        return match["key_id"]
+    return None
 
 
 def create_api_key(
@@ -57,11 +81,13 @@ def create_api_key(
     if unknown or not scopes:
         raise ValidationError({"scopes": "Choose at least one of the scopes offered for API keys."})
     key_id = get_random_string(KEY_ID_LENGTH, BASE62)
-    raw = f"{KEY_PREFIX}{key_id}_{get_random_string(SECRET_LENGTH, BASE62)}"
+    body = f"{KEY_PREFIX}{key_id}_{get_random_string(SECRET_LENGTH, BASE62)}"
+    raw = body + key_checksum(body)
     ordered = [name for name in CATALOGUE if name in set(scopes)]
     api_key = APIKey.objects.create(
         user=user,
         name=name,
+        prefix=KEY_PREFIX,
         key_id=key_id,
         key_hash=make_password(raw, hasher=KEY_HASHER),
         scope=" ".join(ordered),
@@ -86,11 +112,14 @@ def revoke_api_key(*, api_key: APIKey, request: HttpRequest | None = None) -> No
 
 
 def find_api_key(raw: str) -> APIKey | None:
-    """The live key `raw` stands for; None if malformed, unknown, wrong, expired or of an inactive user."""
-    parts = _split(raw)
-    if parts is None:
+    """The live key `raw` stands for; None if malformed, unknown, wrong, expired or of an inactive user.
+
+    A mistyped or made-up key fails its checksum here, before any query.
+    """
+    key_id = _key_id(raw)
+    if key_id is None:
         return None
-    api_key = APIKey.objects.active().select_related("user").filter(key_id=parts[0]).first()
+    api_key = APIKey.objects.active().select_related("user").filter(key_id=key_id).first()
     if api_key is None or not check_password(raw, api_key.key_hash):
         return None
     if not api_key.user.is_active:
@@ -106,3 +135,14 @@ def touch_api_key(api_key: APIKey) -> None:
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
     if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):
         api_key.last_used = now
+
+
+def deletion_impact(user: User) -> dict[str, int]:
+    """How many keys deleting the account takes away (apps.accounts.deletion)."""
+    return {"api_keys": APIKey.objects.filter(user=user).count()}
+
+
+def delete_user_keys(user: User) -> dict[str, int]:
+    """Delete every key of `user` as their account goes; the audit record counts them already."""
+    APIKey.objects.filter(user=user).delete()
+    return {}

@@ -9,7 +9,7 @@ from apps.apikeys.forms import APIKeyForm
 from apps.apikeys.models import APIKey
 from apps.apikeys.services import create_api_key, revoke_api_key
 from apps.core.http import HtmxHttpRequest
-from apps.oauth.scopes import describe
+from apps.core.scopes import describe
 
 
 def _render_keys(

@@ -5,7 +5,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from apps.accounts.navigation import settings_nav
 from apps.audit.models import AuditEvent
 from apps.core.http import HtmxHttpRequest
 
@@ -97,7 +96,6 @@ def security_log(request: HtmxHttpRequest) -> HttpResponse:
         "rows": event_rows(page.object_list),
         "show": show if show in FILTERS else "",
         "filters": [(key, label) for key, (label, _) in FILTERS.items()],
-        "nav": settings_nav("audit:security-log"),
     }
     template = "audit/security_log.html"
     if request.htmx and not request.htmx.boosted:

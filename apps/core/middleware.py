@@ -2,8 +2,9 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from apps.core.http import basic_credentials
@@ -92,6 +93,39 @@ class UnreadableRequestMiddleware:
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+UNREADABLE = (BadRequest, MultiPartParserError, UnreadablePostError)
+
+
+def unreadable_body_response(
+    request: HttpRequest, exception: Exception, *, description: str = "The request body could not be read."
+) -> HttpResponse:
+    """The 400 (413 when too large) a path normally answers with: JSON for machines, a page for people."""
+    too_large = isinstance(exception, RequestDataTooBig)
+    if request.path.startswith(MACHINE_PATHS):
+        if too_large:
+            return machine_error(413, "request_too_large", "The request body is too large.")
+        return machine_error(400, "invalid_request", description)
+    context = {"too_large": too_large}
+    return TemplateResponse(request, "400.html", context, status=413 if too_large else 400).render()
+
+
+class UnreadableBodyMiddleware:
+    """Reads a form body once, first: one Django cannot decode (a charset other than UTF-8, a
+    broken multipart body) is answered here. Left to CSRF, the error handler's own CSRF check
+    would read the body again and fail with a bare 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            try:
+                request.POST  # noqa: B018 - parse now; Django keeps the result for everyone after
+            except SuspiciousOperation:
+                pass  # too large or too many fields: each path already answers that its own way
+            except UNREADABLE as exception:
+                return unreadable_body_response(request, exception)
+        return self.get_response(request)
 
 
 def _carries_nul(request: HttpRequest) -> bool:

@@ -1,14 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.core.http import HtmxHttpRequest
-from apps.core.middleware import MACHINE_PATHS, machine_error
+from apps.core.middleware import MACHINE_PATHS, machine_error, unreadable_body_response
 
 # What a signed-in user can do, in the order the dashboard shows it.
 DASHBOARD_TILES = [
@@ -57,8 +57,15 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: JSON for machines, a page for people. Unlike Django's, it runs no CSRF check,
+    which would read the request body again, and a body that could not be read is often why."""
+    return unreadable_body_response(request, exception, description="The request could not be read.")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: machines calling the API or the OAuth endpoints get JSON, people a page."""
+    """handler500: machines calling the API or the OAuth endpoints get JSON, people a page
+    (a static one: rendering must not fail again, nor re-read the body through a CSRF check)."""
     if request.path.startswith(MACHINE_PATHS):
         return machine_error(500, "server_error", "Something went wrong on our side. Try again later.")
-    return defaults.server_error(request)
+    return HttpResponseServerError(loader.render_to_string("500.html"))

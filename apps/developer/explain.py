@@ -11,13 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 from django.db.models import QuerySet
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
+from apps.core.scopes import CATALOGUE
 from apps.oauth.models import Application
-from apps.oauth.scopes import CATALOGUE
-from apps.oauth.validators import redirect_uri_registered
-from apps.oauth.views import REPEATABLE, S256_CHALLENGE
+from apps.oauth.supported import (
+    CODE_CHALLENGE_METHODS,
+    REPEATABLE,
+    RESPONSE_MODES,
+    RESPONSE_TYPES,
+    S256_CHALLENGE,
+    redirect_uri_registered,
+)
 
-# What /o/authorize/ accepts as an S256 code_challenge (RFC 7636 §4.2: 32 bytes, base64url).
-PKCE_CHALLENGE = S256_CHALLENGE
 PKCE_CHALLENGE_CHAR = re.compile(r"[A-Za-z0-9_-]")
 # oauthlib refuses these repeated before anything else, with an error page (RFC 6749 §3.1).
 OAUTHLIB_SINGLE_PARAMS = frozenset({"client_id", "response_type", "redirect_uri", "scope", "state"})
@@ -216,7 +220,7 @@ def _check_response_type(explanation: Explanation, query: dict, application: App
             error="invalid_request",
         )
         return
-    if response_type != "code":
+    if response_type not in RESPONSE_TYPES:
         # The implicit and hybrid response types exist, but no app may use them.
         explanation.add(
             "Response type",
@@ -278,7 +282,7 @@ def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list
             "request_uri is not supported: send the parameters in the URL.",
             error="request_uri_not_supported",
         )
-    elif query.get("response_mode", "query") != "query":
+    elif query.get("response_mode", RESPONSE_MODES[0]) not in RESPONSE_MODES:
         explanation.add(
             "Response mode",
             "fail",
@@ -290,7 +294,7 @@ def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list
 def _check_pkce_s256(explanation: Explanation, query: dict) -> None:
     """Gatehouse's own PKCE rules, made after the scopes: S256, and a challenge shaped like one."""
     challenge, method = query["code_challenge"], query.get("code_challenge_method")
-    if method != "S256":
+    if method not in CODE_CHALLENGE_METHODS:
         explanation.add(
             "PKCE",
             "fail",
@@ -298,7 +302,7 @@ def _check_pkce_s256(explanation: Explanation, query: dict) -> None:
             "Gatehouse only accepts S256.",
             error="invalid_request",
         )
-    elif not PKCE_CHALLENGE.fullmatch(challenge):
+    elif not S256_CHALLENGE.fullmatch(challenge):
         explanation.add("PKCE", "fail", _challenge_problem(challenge), error="invalid_request")
     else:
         explanation.add("PKCE", "pass", "An S256 code challenge is present.")

@@ -8,14 +8,12 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 
-from apps.developer.services import normalize_logo
+from apps.core.scopes import CATALOGUE, Kind
+from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
+from apps.oauth import supported
 from apps.oauth.models import Application
-from apps.oauth.scopes import CATALOGUE, Kind
 
-LOGO_MAX_BYTES = 1024 * 1024
-LOGO_MIN_SIDE, LOGO_MAX_SIDE = 64, 4096
-LOGO_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 JUSTIFICATION_MAX = 120
 
 SCOPE_GROUPS = {
@@ -30,8 +28,7 @@ AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
 CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
 DEVICE_CODE = Application.GRANT_DEVICE_CODE
 
-# Implicit, password and hybrid are never offered (RFC 9700 §2.1.2, §2.4).
-GRANTS = {
+GRANT_WORDS = {
     AUTH_CODE: ("Authorization code with PKCE", "People sign in at Gatehouse and approve your app."),
     CLIENT_CREDENTIALS: (
         "Client credentials",
@@ -39,6 +36,9 @@ GRANTS = {
     ),
     DEVICE_CODE: ("Device code", "People approve a TV or device by typing a short code on their phone."),
 }
+# What the server supports, in its order: implicit, password and hybrid never (RFC 9700 §2.1.2,
+# §2.4). A grant added there without words here fails at import, not on the page.
+GRANTS = {grant: GRANT_WORDS[grant] for grant in supported.APPLICATION_GRANTS}
 CLIENT_TYPES = {
     CONFIDENTIAL: ("Confidential", "Runs on a server you control and can keep a client secret."),
     PUBLIC: (
@@ -131,10 +131,8 @@ class LogoField(forms.ImageField):
     """An image field that refuses an oversized file before Pillow spends time parsing it."""
 
     def to_python(self, data):
-        if data is not None and getattr(data, "size", 0) > LOGO_MAX_BYTES:
-            raise ValidationError(
-                f"This file is {data.size / 1024 / 1024:.1f} MB; upload a logo of 1 MB or less."
-            )
+        if data is not None:
+            LOGO.check_size(data)
         return super().to_python(data)
 
 
@@ -338,16 +336,6 @@ class ApplicationForm(forms.ModelForm):
         logo = self.cleaned_data.get("logo")
         if not isinstance(logo, UploadedFile):
             return logo  # unchanged, or False when "Clear" was ticked
-        image_format = getattr(logo.image, "format", None)
-        if image_format not in LOGO_FORMATS:
-            raise ValidationError(
-                f"Upload a PNG, JPEG, WebP or GIF image (this one is {image_format or 'unknown'})."
-            )
-        width, height = logo.image.size
-        if min(width, height) < LOGO_MIN_SIDE:
-            raise ValidationError(f"The logo is {width}x{height} pixels; make it at least 64x64.")
-        if max(width, height) > LOGO_MAX_SIDE:
-            raise ValidationError(f"The logo is {width}x{height} pixels; keep each side at 4096 or less.")
         return normalize_logo(logo)
 
     def clean(self):

@@ -17,12 +17,12 @@ from oauth2_provider.settings import oauth2_settings
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
+from apps.core.scopes import describe
 from apps.developer import playground, services
 from apps.developer.explain import explain_authorize_url
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.models import Application
 from apps.oauth.ratelimit import consume
-from apps.oauth.scopes import describe
 
 # `read` is what /api/me/ asks for.
 DEFAULT_SCOPES = ["openid", "profile", "email", "read"]

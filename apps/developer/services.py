@@ -1,35 +1,49 @@
 """Developer-console work shared by its pages: registration, usage numbers, revocation, logos."""
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from io import BytesIO
-from urllib.parse import urlsplit
 
 from allauth.account.utils import has_verified_email
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_refresh_token_model,
-    refresh_token_expire_timedelta,
-)
-from PIL import Image, ImageOps
 
 from apps.accounts.models import User
-from apps.core.tokens import revoke_tokens
+from apps.core.images import ImageRules, reencode_image
+from apps.core.scopes import describe
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
-from apps.oauth.consent import consent_screen, redirect_warning
-from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import CATALOGUE, Kind, describe
+from apps.oauth.consent import consent_context
+from apps.oauth.models import Application
+from apps.oauth.revocation import revoke_tokens
+from apps.oauth.selectors import (
+    connected_users_count,
+    live_access_tokens,
+    live_access_tokens_count,
+    live_refresh_tokens,
+    live_token_holders,
+)
 
-LOGO_SIZE = 256
+# What an app's logo may be, and what we keep: a 256x256 PNG, padded (transparent) to a square.
+LOGO = ImageRules(
+    formats=frozenset({"PNG", "JPEG", "WEBP", "GIF"}),
+    max_bytes=1024 * 1024,
+    min_side=64,
+    max_side=4096,
+    side=256,
+    crop=False,
+    name_prefix="logo-",
+    messages={
+        "file_too_large": "This file is %(size)s MB; upload a logo of 1 MB or less.",
+        "invalid_image": "Upload a PNG, JPEG, WebP or GIF image (this one is %(format)s).",
+        "too_big": "The logo is %(width)sx%(height)s pixels; keep each side at 4096 or less.",
+        "too_small": "The logo is %(width)sx%(height)s pixels; make it at least 64x64.",
+        "damaged": "This image could not be read. Upload a PNG, JPEG, WebP or GIF.",
+    },
+)
 
 
 def check_can_register(*, user: User) -> None:
@@ -81,68 +95,19 @@ def count_token_issued(*, application_id: int, when: datetime) -> None:
         tally.update(count=F("count") + 1, last_issued=when)
 
 
-class _Count(Func):
-    """COUNT(...) as a plain function, so a correlated subquery needs no GROUP BY."""
-
-    function = "COUNT"
-    output_field = IntegerField()
-
-
-class _CountDistinct(_Count):
-    template = "%(function)s(DISTINCT %(expressions)s)"
-
-
-def _count(queryset: QuerySet, field: str, *, distinct: bool = False) -> Coalesce:
-    counter = _CountDistinct if distinct else _Count
-    return Coalesce(Subquery(queryset.order_by().values(n=counter(F(field)))), Value(0))
-
-
-def _live_tokens(now: datetime) -> tuple[QuerySet, QuerySet]:
-    """Live access and refresh tokens of the outer user and app, as the connected-apps page sees them."""
-    mine = {"user": OuterRef("user_id"), "application": OuterRef("application_id")}
-    access = get_access_token_model().objects.filter(expires__gt=now, **mine)
-    refresh = get_refresh_token_model().objects.filter(
-        revoked__isnull=True, access_token__isnull=False, **mine
-    )
-    if idle := refresh_token_expire_timedelta():
-        refresh = refresh.filter(access_token__expires__gt=now - idle)
-    return access, refresh
-
-
 def with_usage(applications: QuerySet) -> QuerySet:
     """Annotate `authorized_users`, `active_tokens` and `last_issued`, in the same single query.
 
-    A user counts as authorized when the connected-apps page lists the app for them: a decision
-    remembered and unexpired, or live tokens (a "this time only" consent counts only while those
-    live). Users holding live tokens without any consent count too.
+    A user counts as authorized when the connected-apps page lists the app for them, or holds
+    live tokens for it without any consent (apps.oauth.selectors.connected_users_count).
     """
     now = timezone.now()
-    access, refresh = _live_tokens(now)
-    remembered = ~Q(remember=Consent.Remember.ONCE) & (Q(expires__isnull=True) | Q(expires__gt=now))
-    consents = Consent.objects.filter(application=OuterRef("pk")).filter(
-        remembered | Exists(access) | Exists(refresh)
-    )
-    consented = Consent.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
-    live_access = get_access_token_model().objects.filter(
-        application=OuterRef("pk"), expires__gt=now, user__isnull=False
-    )
-    live_refresh = get_refresh_token_model().objects.filter(
-        application=OuterRef("pk"), revoked__isnull=True, access_token__isnull=False
-    )
-    if idle := refresh_token_expire_timedelta():
-        live_refresh = live_refresh.filter(access_token__expires__gt=now - idle)
-    access_only = live_access.exclude(Exists(consented))
-    refresh_only = live_refresh.exclude(Exists(consented)).exclude(Exists(access))
     last_issued = (
         TokenCount.objects.filter(application=OuterRef("pk")).order_by("-day").values("last_issued")[:1]
     )
     return applications.annotate(
-        authorized_users=_count(consents, "pk")
-        + _count(access_only, "user_id", distinct=True)
-        + _count(refresh_only, "user_id", distinct=True),
-        active_tokens=_count(
-            get_access_token_model().objects.filter(application=OuterRef("pk"), expires__gt=now), "pk"
-        ),
+        authorized_users=connected_users_count(now=now),
+        active_tokens=live_access_tokens_count(now=now),
         last_issued=Subquery(last_issued),
     )
 
@@ -196,42 +161,39 @@ def _https(url: str) -> str:
 def consent_preview(data, *, application: Application | None, owner: User) -> dict:
     """What the consent screen would show for the (possibly unsaved) settings in `data`.
 
-    The screen is built by the consent screen's own code, for a request of every allowed scope.
+    The consent screen's own context builder, for a request of every allowed scope by a draft
+    of the app; only https links are kept, as the settings form would insist.
     """
-    name = (data.get("name") or "").strip()[:80] or "Your app"
     requested = [scope.name for scope in describe(data.getlist("allowed_scopes"))]
     draft = Application(
-        name=name,
+        name=(data.get("name") or "").strip()[:80] or "Your app",
+        description=(data.get("description") or "").strip()[:1000],
+        homepage_url=_https(data.get("homepage_url") or ""),
+        privacy_policy_url=_https(data.get("privacy_policy_url") or ""),
+        terms_url=_https(data.get("terms_url") or ""),
+        verified=bool(application and application.verified),
+        user=owner,
         required_scopes=[s for s in data.getlist("required_scopes") if s in requested],
         scope_justifications={
             s: why for s in requested if (why := (data.get(f"why_{s}") or "").strip()[:120])
         },
     )
-    screen = consent_screen(draft, requested, None)
+    if application is not None:
+        draft.logo = application.logo.name
     redirects = split_uris(" ".join(data.getlist("redirect_uris")))
-    try:
-        first = urlsplit(redirects[0]) if redirects else None
-        warning = redirect_warning(redirects[0]) if redirects else None
-    except ValueError:  # a half-typed URI such as http://[::1
-        first = warning = None
-    return {
-        "screen": screen,
-        # As on the real screen, sensitive scopes start unticked: people opt in to those.
-        "ticked": {s for s in screen.optional if CATALOGUE[s].kind != Kind.SENSITIVE},
-        "warning": warning,
-        "remember_choices": Consent.Remember.choices,
-        "name": name,
-        "initial": name[0].upper(),
-        "description": (data.get("description") or "").strip()[:1000],
-        "logo_url": application.logo.url if application is not None and application.logo else "",
-        "homepage_url": _https(data.get("homepage_url") or ""),
-        "privacy_policy_url": _https(data.get("privacy_policy_url") or ""),
-        "terms_url": _https(data.get("terms_url") or ""),
-        "verified": bool(application and application.verified),
-        "developer": owner.display_name,
-        "user_email": owner.email,
-        "redirect_host": (first.hostname or f"{first.scheme}:") if first else "",
+    account = {
+        "name": "A person signing in",
+        "email": owner.email,
+        "avatar_url": "",
+        "initial": owner.email[:1].upper(),
     }
+    return consent_context(
+        application=draft,
+        requested=requested,
+        consent=None,
+        redirect_uri=redirects[0] if redirects else "",
+        account=account,
+    )
 
 
 @dataclass(frozen=True)
@@ -244,16 +206,11 @@ class RevokeImpact:
 def revoke_impact(*, application: Application) -> RevokeImpact:
     """Who and what "Revoke all tokens" would sign out: people holding live tokens, and those tokens."""
     now = timezone.now()
-    access = get_access_token_model().objects.filter(application=application, expires__gt=now)
-    refresh = get_refresh_token_model().objects.filter(
-        application=application, revoked__isnull=True, access_token__isnull=False
+    return RevokeImpact(
+        live_token_holders(application=application, now=now).count(),
+        live_access_tokens(now=now).filter(application=application).count(),
+        live_refresh_tokens(now=now).filter(application=application).count(),
     )
-    if idle := refresh_token_expire_timedelta():
-        refresh = refresh.filter(access_token__expires__gt=now - idle)
-    users = User.objects.filter(
-        Exists(access.filter(user=OuterRef("pk"))) | Exists(refresh.filter(user=OuterRef("pk")))
-    )
-    return RevokeImpact(users.count(), access.count(), refresh.count())
 
 
 def revoke_all_app_tokens(*, application: Application) -> int:
@@ -279,14 +236,5 @@ def replace_logo(*, application: Application, previous: str) -> None:
 
 
 def normalize_logo(upload) -> ContentFile:
-    """Re-encode an uploaded logo as a 256x256 PNG: no metadata, no payload riding along."""
-    upload.seek(0)
-    try:
-        with Image.open(upload) as source:
-            image = ImageOps.exif_transpose(source).convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValidationError("This image could not be read. Upload a PNG, JPEG, WebP or GIF.") from exc
-    image = ImageOps.pad(image, (LOGO_SIZE, LOGO_SIZE), color=(0, 0, 0, 0))
-    buffer = BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return ContentFile(buffer.getvalue(), name=f"logo-{secrets.token_hex(4)}.png")
+    """Check an uploaded logo and re-encode it as a 256x256 PNG: no metadata, no payload riding along."""
+    return reencode_image(upload, LOGO)

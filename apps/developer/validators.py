@@ -10,8 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-# RFC 8252 §7.3: loopback IP literals, never the name "localhost" (§8.3).
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+from apps.oauth.supported import is_loopback_uri
 
 # Schemes that are not private-use: a browser or the OS already gives them a meaning.
 RESERVED_SCHEMES = frozenset(
@@ -21,12 +20,6 @@ RESERVED_SCHEMES = frozenset(
 PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
 
 _url_validator = URLValidator(schemes=["http", "https"])
-
-
-def is_loopback_uri(uri: str) -> bool:
-    """`http://127.0.0.1…` or `http://[::1]…`: RFC 8252 §7.3 loopback redirect for native apps."""
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def is_private_use_uri(uri: str) -> bool:
@@ -70,7 +63,7 @@ def check_redirect_uri(uri: str, *, native: bool) -> None:
         _check_web_uri(uri)
         return
     if scheme == "http":
-        if parts.hostname in LOOPBACK_HOSTS:
+        if is_loopback_uri(uri):
             _check_web_uri(uri)
             return
         if parts.hostname == "localhost":

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
+from apps.core.scopes import describe
 from apps.developer import services
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
 from apps.oauth.models import Application, ClientSecret
-from apps.oauth.scopes import describe
 from apps.oauth.secrets import create_client_secret, delete_client_secret
 
 Kind = AuditEvent.Kind

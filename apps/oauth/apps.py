@@ -6,4 +6,7 @@ class OauthConfig(AppConfig):
     verbose_name = "OAuth"
 
     def ready(self) -> None:
-        from apps.oauth import checks, consent  # noqa: F401 - registers checks, connects a receiver
+        from apps.accounts.deletion import register_deletion_step
+        from apps.oauth import checks, consent, deletion  # noqa: F401 - checks and a consent receiver
+
+        register_deletion_step("oauth", impact=deletion.deletion_impact, delete=deletion.delete_user_data)

@@ -1,7 +1,45 @@
-"""Deployment checks of our own, beside DOT's RFC 9700 ones (`manage.py check --deploy`)."""
+"""System checks of our own, beside DOT's RFC 9700 ones (`manage.py check`, `check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from oauth2_provider.settings import oauth2_settings
+
+from apps.oauth import supported
+
+# DOT's settings that say, for DOT's own checks and views, what apps.oauth.supported says for ours.
+AGREEING_SETTINGS = {
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": supported.CODE_CHALLENGE_METHODS == ("S256",),
+    "OAUTH2_GRANT_TYPES_SUPPORTED": set(supported.GRANT_TYPES),
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": set(supported.RESPONSE_TYPES),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": set(supported.RESPONSE_TYPES),
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": set(supported.TOKEN_ENDPOINT_AUTH_METHODS),
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": set(supported.TOKEN_ENDPOINT_AUTH_METHODS),
+    # Plain http is for loopback URIs only, which the Application model adds per URI.
+    "ALLOWED_REDIRECT_URI_SCHEMES": set(supported.REDIRECT_URI_SCHEMES),
+    "ALLOWED_SCHEMES": set(supported.REDIRECT_URI_SCHEMES),
+    "ALLOW_URI_WILDCARDS": False,
+}
+
+
+@register(Tags.security)
+def settings_agree_with_what_is_supported(app_configs, **kwargs) -> list[Error]:
+    """OAUTH2_PROVIDER must say what apps.oauth.supported says: DOT's own checks and views read
+    the settings, discovery and our endpoints read the module, and both must tell one story."""
+    errors = []
+    for name, expected in AGREEING_SETTINGS.items():
+        value = getattr(oauth2_settings, name)
+        actual = set(value) if isinstance(expected, set) and isinstance(value, list | tuple) else value
+        if actual != expected:
+            shown = sorted(expected) if isinstance(expected, set) else expected
+            errors.append(
+                Error(
+                    f"OAUTH2_PROVIDER[{name!r}] is {value!r}, but apps.oauth.supported says {shown!r}.",
+                    hint="Change the setting, or change apps/oauth/supported.py and what reads it.",
+                    id="gatehouse.E001",
+                )
+            )
+    return errors
 
 
 @register(Tags.security, deploy=True)

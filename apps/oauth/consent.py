@@ -1,10 +1,9 @@
 """Policy of the consent screen: what it shows, what a decision grants, when to sign in again.
 
-The authorization view (apps.oauth.views.AuthorizeView) is DOT's, with these rules around it.
+The authorization view (apps.oauth.endpoints.authorize.AuthorizeView) is DOT's, with these rules around it.
 """
 
 import hashlib
-import ipaddress
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -15,8 +14,10 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from apps.accounts.models import Profile
+from apps.core.scopes import CATALOGUE, Kind, Scope, describe
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import CATALOGUE, Kind, Scope, describe
+from apps.oauth.supported import is_loopback_uri
 from apps.oauth.validators import SESSION_AUTH_TIME_KEY, GatehouseValidator, session_auth_time
 
 # Epoch seconds of the session's last real sign-in: read here for max_age and prompt=login,
@@ -224,15 +225,55 @@ def consent_screen(application: Application, requested: list[str], consent: Cons
 def redirect_warning(redirect_uri: str) -> dict | None:
     """Where the user will land, when that is not an ordinary https website (RFC 8252 7.1, 7.3)."""
     parts = urlsplit(redirect_uri)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme in ("http", "https"):
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        return {"kind": "loopback", "uri": redirect_uri} if loopback else None
+    if is_loopback_uri(redirect_uri):
+        return {"kind": "loopback", "uri": redirect_uri}
+    if parts.scheme in ("http", "https"):
+        return None
     return {"kind": "app", "uri": redirect_uri, "scheme": parts.scheme}
+
+
+def signed_in_account(user) -> dict:
+    """Who the screen says is signed in, so a person on a shared computer can switch."""
+    profile = Profile.objects.for_user(user)
+    return {
+        "name": user.display_name,
+        "email": user.email,
+        "avatar_url": profile.avatar.url if profile.avatar else "",
+        "initial": user.display_name[:1].upper(),
+    }
+
+
+def consent_context(
+    *,
+    application: Application,
+    requested: list[str],
+    consent: Consent | None,
+    redirect_uri: str,
+    account: dict,
+) -> dict:
+    """What templates/oauth/_consent.html shows: the real screen for an authorization request,
+    and the developer console's preview of an app's unsaved settings alike."""
+    screen = consent_screen(application, requested, consent)
+    try:
+        warning = redirect_warning(redirect_uri) if redirect_uri else None
+        redirect_host = urlsplit(redirect_uri).hostname or ""
+    except ValueError:  # a half-typed URI in the preview, such as http://[::1
+        warning, redirect_host = None, ""
+    homepage = urlsplit(application.homepage_url).hostname or ""
+    return {
+        "app": application,
+        "initial": application.name[:1].upper(),
+        "logo_url": application.logo.url if application.logo else "",
+        "developer": application.user.display_name if application.user else "",
+        "homepage_host": homepage.removeprefix("www."),
+        "account": account,
+        "screen": screen,
+        # Sensitive scopes start unticked: the user opts in to those.
+        "ticked": {s for s in screen.optional if CATALOGUE[s].kind != Kind.SENSITIVE},
+        "remember_choices": Consent.Remember.choices,
+        "warning": warning,
+        "redirect_host": redirect_host,
+    }
 
 
 def scope_labels(names: Iterable[str]) -> list[str]:

@@ -1,8 +1,8 @@
 from django import forms
 from oauth2_provider.forms import AllowForm
 
+from apps.core.scopes import CATALOGUE
 from apps.oauth.models import Consent
-from apps.oauth.scopes import CATALOGUE
 
 SCOPE_CHOICES = [(name, scope.label) for name, scope in CATALOGUE.items()]
 

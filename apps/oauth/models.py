@@ -7,7 +7,8 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
-from apps.oauth.scopes import ALL_SCOPES
+from apps.core.scopes import ALL_SCOPES
+from apps.oauth.supported import is_loopback_uri
 
 
 def logo_path(application: "Application", filename: str) -> str:
@@ -63,8 +64,7 @@ class Application(AbstractApplication):
         for field in ("redirect_uris", "post_logout_redirect_uris"):
             for uri in getattr(self, field).split():
                 try:
-                    parts = urlsplit(uri)
-                    insecure = parts.scheme.lower() == "http" and parts.hostname not in ("127.0.0.1", "::1")
+                    insecure = urlsplit(uri).scheme == "http" and not is_loopback_uri(uri)
                 except ValueError:
                     continue  # DOT's own validation reports a URI it cannot parse
                 if insecure:
@@ -85,12 +85,11 @@ class Application(AbstractApplication):
         for uri in (self.redirect_uris + " " + self.post_logout_redirect_uris).split():
             try:
                 parts = urlsplit(uri)
-                scheme, host = parts.scheme.lower(), parts.hostname
+                scheme, host, loopback = parts.scheme, parts.hostname, is_loopback_uri(uri)
             except ValueError:
                 continue
             if scheme in schemes:
                 continue
-            loopback = scheme == "http" and host in ("127.0.0.1", "::1")
             private_use = self.client_type == self.CLIENT_PUBLIC and "." in scheme and not host
             if loopback or private_use:
                 schemes.append(scheme)

@@ -6,14 +6,14 @@ gives the audit trail its IP address and user agent and the e-mail its absolute 
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
@@ -25,16 +25,24 @@ from oauth2_provider.models import (
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
-    refresh_token_expire_timedelta,
+    revoke_access_token,
 )
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.core.tokens import revoke_tokens
+from apps.core.scopes import CATALOGUE, Scope, describe
 from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
-from apps.oauth.scopes import Scope, describe
+from apps.oauth.revocation import revoke_tokens
+from apps.oauth.selectors import (
+    has_live_access_token,
+    has_live_refresh_token,
+    listed_consent,
+    live_access_tokens,
+    live_refresh_tokens,
+    live_scopes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,24 +81,6 @@ class ConnectedApp:
         return self.application.logo.url if self.application.logo else ""
 
 
-def _live_token_subqueries(user: User) -> tuple[Exists, Exists, Subquery]:
-    now = timezone.now()
-    live_access = AccessToken.objects.filter(
-        user=user, application=OuterRef("application_id"), expires__gt=now
-    )
-    live_refresh = RefreshToken.objects.filter(
-        user=user, application=OuterRef("application_id"), revoked__isnull=True, access_token__isnull=False
-    )
-    if idle := refresh_token_expire_timedelta():
-        live_refresh = live_refresh.filter(access_token__expires__gt=now - idle)
-    latest_token = (
-        AccessToken.objects.filter(user=user, application=OuterRef("application_id"))
-        .order_by("-created")
-        .values("created")[:1]
-    )
-    return Exists(live_access), Exists(live_refresh), Subquery(latest_token)
-
-
 def _connected_app(consent: Consent) -> ConnectedApp:
     last_used = max(filter(None, [consent.last_used, getattr(consent, "latest_token", None)]), default=None)
     return ConnectedApp(
@@ -110,15 +100,21 @@ def _connected_app(consent: Consent) -> ConnectedApp:
 
 
 def _consents(user: User):
-    live_access, live_refresh, latest_token = _live_token_subqueries(user)
     now = timezone.now()
-    remembered = ~Q(remember=Consent.Remember.ONCE) & (Q(expires__isnull=True) | Q(expires__gt=now))
+    mine = {"user": user, "application": OuterRef("application_id"), "now": now}
+    latest_token = (
+        AccessToken.objects.filter(user=user, application=OuterRef("application_id"))
+        .order_by("-created")
+        .values("created")[:1]
+    )
     return (
-        Consent.objects.filter(user=user)
+        Consent.objects.filter(listed_consent(now=now), user=user)
         .select_related("application", "application__user", "application__user__profile")
-        .annotate(live_access=live_access, live_refresh=live_refresh, latest_token=latest_token)
-        # "This time only" and lapsed decisions stay listed while their tokens live.
-        .filter(remembered | Q(live_access=True) | Q(live_refresh=True))
+        .annotate(
+            live_access=has_live_access_token(**mine),
+            live_refresh=has_live_refresh_token(**mine),
+            latest_token=Subquery(latest_token),
+        )
     )
 
 
@@ -137,8 +133,6 @@ def get_connected_app(*, user: User, client_id: str) -> ConnectedApp:
 
 def get_consent(*, user: User, client_id: str) -> Consent:
     """The consent `user` gave the app `client_id`; raises Http404 (a 404 in pages and DRF alike)."""
-    if "\x00" in client_id:  # PostgreSQL text can't hold NUL; no client id contains one
-        raise Http404("No such connected app.")
     consent = (
         Consent.objects.select_related("application")
         .filter(user=user, application__client_id=client_id)
@@ -147,12 +141,6 @@ def get_consent(*, user: User, client_id: str) -> Consent:
     if consent is None:
         raise Http404("No such connected app.")
     return consent
-
-
-def _scopes_in_use(user: User, application: Application) -> set[str]:
-    """Scopes that live tokens still carry: a "this time only" decision must not hide them."""
-    live = AccessToken.objects.filter(user=user, application=application, expires__gt=timezone.now())
-    return {scope for token_scope in live.values_list("scope", flat=True) for scope in token_scope.split()}
 
 
 def record_consent(
@@ -173,7 +161,10 @@ def record_consent(
         consent, created = Consent.objects.select_for_update().get_or_create(
             user=user, application=application, defaults={"scope": ""}
         )
-        kept = previously_granted(None if created else consent) | _scopes_in_use(user, application)
+        # Scopes that live tokens still carry: a "this time only" decision must not hide them.
+        kept = previously_granted(None if created else consent) | live_scopes(
+            user=user, application=application
+        )
         consent.scope = " ".join(s.name for s in describe(kept | set(scopes)))
         consent.remember = remember
         consent.expires = Consent.expiry_for(remember)
@@ -239,6 +230,20 @@ def revoke_access(*, user: User, application: Application, request: HttpRequest 
     return count
 
 
+def revoke_token(*, access_token, user: User | None, request: HttpRequest | None = None) -> None:
+    """Revoke one access token through DOT, its refresh token with it (RFC 7009 section 2.1);
+    the security log of `user`, when there is one, records it."""
+    application = access_token.application
+    revoke_access_token(access_token)
+    if user is not None:
+        record(
+            AuditEvent.Kind.TOKEN_REVOKED,
+            user=user,
+            request=request,
+            application=application.name if application else "",
+        )
+
+
 def remove_scope(
     *, user: User, application: Application, scope: str, request: HttpRequest | None = None
 ) -> Consent | None:
@@ -271,6 +276,50 @@ def remove_scope(
         tokens=count,
     )
     return consent
+
+
+@dataclass
+class ActiveGrant:
+    """What one application holds for a user: live token counts and the scopes they carry."""
+
+    application: Application
+    scope_set: set[str] = field(default_factory=set)
+    access_tokens: int = 0
+    refresh_tokens: int = 0
+    first_issued: datetime | None = None
+    expires: datetime | None = None
+
+    @property
+    def scopes(self) -> list[str]:
+        return [name for name in CATALOGUE if name in self.scope_set] + sorted(
+            self.scope_set - set(CATALOGUE)
+        )
+
+    def add(self, *, scope: str, created: datetime) -> None:
+        self.scope_set.update(scope.split())
+        self.first_issued = min(self.first_issued or created, created)
+
+
+def active_grants(*, user: User) -> list[ActiveGrant]:
+    """Live access and refresh tokens of `user`, counted per application, newest first (two queries)."""
+    now = timezone.now()
+    grants: dict[int, ActiveGrant] = {}
+    access = live_access_tokens(now=now).filter(user=user, application__isnull=False)
+    for token in access.select_related("application").only(
+        "scope", "created", "expires", "application__name", "application__client_id"
+    ):
+        grant = grants.setdefault(token.application_id, ActiveGrant(application=token.application))
+        grant.add(scope=token.scope, created=token.created)
+        grant.access_tokens += 1
+        grant.expires = max(grant.expires or token.expires, token.expires)
+    refresh = live_refresh_tokens(now=now).filter(user=user)
+    for token in refresh.select_related("application", "access_token").only(
+        "created", "application__name", "application__client_id", "access_token__scope"
+    ):
+        grant = grants.setdefault(token.application_id, ActiveGrant(application=token.application))
+        grant.add(scope=token.access_token.scope, created=token.created)
+        grant.refresh_tokens += 1
+    return sorted(grants.values(), key=lambda g: g.first_issued, reverse=True)
 
 
 def applications_with_access(*, user: User) -> list[Application]:

@@ -4,8 +4,6 @@ from apps.oauth import views
 
 app_name = "oauth"
 urlpatterns = [
-    # Shadows DOT's own `oauth2_provider:authorize` (same path, included after this file).
-    path("o/authorize/", views.AuthorizeView.as_view(), name="authorize"),
     path("connected-apps/", views.connected_apps, name="connected-apps"),
     path("connected-apps/confirm-revoke-all/", views.confirm_revoke_all, name="confirm-revoke-all"),
     path("connected-apps/revoke-all/", views.revoke_all, name="revoke-all"),

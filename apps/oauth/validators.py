@@ -8,7 +8,6 @@ an attribute, so a client could otherwise smuggle a value in under the same name
 
 import hashlib
 import json
-import re
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -41,6 +40,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.oauth import supported
 from apps.oauth.models import Application, TokenFamily
 from apps.oauth.secrets import check_client_secret
 
@@ -49,15 +49,8 @@ RefreshToken = get_refresh_token_model()
 IDToken = get_id_token_model()
 DeviceGrant = get_device_grant_model()
 
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # Scopes about a person: meaningless (and unanswerable at userinfo) for a client acting as itself.
 IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
-# RFC 8252 section 7.3: a loopback redirect URI may come back on any port.
-# A port a socket can listen on: 1-65535 without leading zeros.
-_LOOPBACK_PORT = re.compile(
-    r"^(http://(?:127\.0\.0\.1|\[::1\]))"
-    r"(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?(?=[/?]|$)"
-)
 
 # Epoch seconds of the session's last sign-in, kept by the consent screen on every login.
 SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"
@@ -198,7 +191,8 @@ class GatehouseValidator(OAuth2Validator):
 
     def authenticate_client(self, request, *args, **kwargs):
         # DOT parses Basic and body credentials and loads the client, then compares the
-        # secret in `_check_secret`, which is not told which client it is for.
+        # secret in `_check_secret`, which is not told which client it is for. Overriding the
+        # parsing instead would copy DOT's; tests/oauth/test_validator_hooks.py pins this path.
         token = _authenticating.set(request)
         try:
             return super().authenticate_client(request, *args, **kwargs)
@@ -219,9 +213,7 @@ class GatehouseValidator(OAuth2Validator):
         """DOT lets any grant refresh; only the grants that issue refresh tokens may, so turning
         the authorization-code and device grants off also ends the refresh tokens they issued."""
         if grant_type == "refresh_token":
-            return client.allows_grant_type(
-                Application.GRANT_AUTHORIZATION_CODE, Application.GRANT_DEVICE_CODE
-            )
+            return client.allows_grant_type(*supported.REFRESHING_GRANTS)
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
     def validate_user(self, username, password, client, *args, **kwargs):
@@ -244,7 +236,7 @@ class GatehouseValidator(OAuth2Validator):
         scheme case-insensitively. Only a loopback URI's port may differ (RFC 8252 7.3)."""
         if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
             return False
-        return redirect_uri_registered(redirect_uri, request.client.redirect_uris.split())
+        return supported.redirect_uri_registered(redirect_uri, request.client.redirect_uris.split())
 
     # --- Authorization codes: auth_time, single use, replay revokes -----------------------
 
@@ -494,11 +486,3 @@ class GatehouseValidator(OAuth2Validator):
         if not isinstance(audience, list) or not all(isinstance(aud, str) for aud in audience):
             return None
         return _signing_client(super()._get_client_by_audience(audience))
-
-
-def redirect_uri_registered(uri: str, registered: list[str]) -> bool:
-    """Whether `uri` is character for character one of `registered` (loopback: any port)."""
-    if uri in registered:
-        return True
-    bare = _LOOPBACK_PORT.sub(r"\1", uri)
-    return any(_LOOPBACK_PORT.match(r) and _LOOPBACK_PORT.sub(r"\1", r) == bare for r in registered)

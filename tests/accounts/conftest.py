@@ -46,20 +46,32 @@ def make_session(user, *, user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/130.
     return UserSession.objects.create(user=user, session_key=store.session_key, ip=ip, user_agent=user_agent)
 
 
-def totp_now(secret: str, *, offset: int = 0) -> str:
-    """RFC 6238 TOTP (SHA-1, 30 s, 6 digits), as any authenticator app computes it.
+TOTP_PERIOD = 30
 
-    Close to the end of a period it waits for the next one, so the code is still current when
-    a (slow) browser submits it: allauth accepts only the current period by default.
+
+def totp_now(secret: str) -> str:
+    """RFC 6238 TOTP (SHA-1, 30 s, 6 digits) for the clock's current period, as any authenticator
+    app computes it. Tests freeze the clock first (`totp_clock`), so the code is still current
+    when it is submitted, however slow the browser: allauth accepts only the current period.
     """
-    if 30 - time.time() % 30 < 4:
-        time.sleep(30 - time.time() % 30 + 0.1)
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    counter = int(time.time()) // 30 + offset
+    counter = int(time.time()) // TOTP_PERIOD
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     start = digest[-1] & 0x0F
     value = struct.unpack(">I", digest[start : start + 4])[0] & 0x7FFFFFFF
     return f"{value % 1_000_000:06d}"
+
+
+def freeze_in_a_totp_period(time_machine) -> float:
+    """Stop the clock (for the live server's thread too) one second into the current period."""
+    instant = time.time() // TOTP_PERIOD * TOTP_PERIOD + 1
+    time_machine.move_to(instant, tick=False)
+    return instant
+
+
+@pytest.fixture
+def totp_clock(time_machine) -> float:
+    return freeze_in_a_totp_period(time_machine)
 
 
 def reauthenticate(client, password=PASSWORD):

@@ -12,7 +12,8 @@ from apps.audit.models import AuditEvent
 from tests.accounts.conftest import reauthenticate, sign_in, totp_now
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+# Every code is computed and checked on a stopped clock, inside one TOTP period.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("totp_clock")]
 
 
 def enrol_totp(client) -> str:

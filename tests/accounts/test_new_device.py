@@ -11,7 +11,7 @@ FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:131.0) Gecko/20100101 Fi
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
 
-def browser(user_agent=FIREFOX) -> Client:
+def browser_client(user_agent=FIREFOX) -> Client:
     return Client(HTTP_USER_AGENT=user_agent, REMOTE_ADDR="203.0.113.9")
 
 
@@ -20,14 +20,14 @@ def new_sign_in_mails(mailoutbox):
 
 
 def test_the_first_sign_in_of_an_account_is_not_news(user, mailoutbox):
-    laptop = browser()
+    laptop = browser_client()
     sign_in(laptop)
     assert new_sign_in_mails(mailoutbox) == []
     assert laptop.cookies[DEVICE_COOKIE].value
 
 
 def test_signing_in_again_on_a_known_browser_sends_nothing(user, mailoutbox):
-    laptop = browser()
+    laptop = browser_client()
     sign_in(laptop)
     laptop.post("/accounts/logout/")
     sign_in(laptop)
@@ -35,8 +35,8 @@ def test_signing_in_again_on_a_known_browser_sends_nothing(user, mailoutbox):
 
 
 def test_a_new_browser_gets_an_email_naming_it(user, mailoutbox):
-    sign_in(browser())
-    sign_in(browser(CHROME))
+    sign_in(browser_client())
+    sign_in(browser_client(CHROME))
     [mail] = new_sign_in_mails(mailoutbox)
     assert mail.to == ["ada@example.com"]
     assert "Chrome on Linux" in mail.subject
@@ -45,8 +45,8 @@ def test_a_new_browser_gets_an_email_naming_it(user, mailoutbox):
 
 
 def test_a_browser_known_for_one_account_is_new_for_another(user, other_user, mailoutbox):
-    shared = browser()
-    sign_in(browser(CHROME), email="grace@example.com")
+    shared = browser_client()
+    sign_in(browser_client(CHROME), email="grace@example.com")
     sign_in(shared)
     shared.post("/accounts/logout/")
     sign_in(shared, email="grace@example.com")
@@ -55,13 +55,13 @@ def test_a_browser_known_for_one_account_is_new_for_another(user, other_user, ma
 
 
 def test_a_failed_sign_in_sends_no_new_device_email(user, mailoutbox):
-    sign_in(browser())
-    sign_in(browser(CHROME), password="wrong-password-here")
+    sign_in(browser_client())
+    sign_in(browser_client(CHROME), password="wrong-password-here")
     assert new_sign_in_mails(mailoutbox) == []
 
 
 def test_the_device_cookie_reveals_nothing_and_is_httponly(user):
-    laptop = browser()
+    laptop = browser_client()
     sign_in(laptop)
     cookie = laptop.cookies[DEVICE_COOKIE]
     assert str(user.pk) not in cookie.value.split(".") and "ada" not in cookie.value

@@ -15,6 +15,8 @@ MALFORMED = [
     "Bearer two parts",
     "Bearer gh_pat_short",
     "Bearer gh_pat_" + "A" * 12 + "_" + "B" * 43,
+    "Bearer gatehouse_short",
+    "Bearer gatehouse_" + "A" * 12 + "_" + "B" * 49,  # well formed, but the checksum is wrong
     "Basic YWRhOnNlY3JldA==",
     "Bearer " + "x" * 4000,
     "Bearer t\u00f6ken",

@@ -53,18 +53,15 @@ def test_nul_byte_in_the_refresh_alias_is_an_oauth_error(client, application):
         "/api/token/refresh/",
         {"refresh_token": "a\x00b", "client_id": "x\x00y", "client_secret": CLIENT_SECRET},
     )
-    assert in_body.status_code in (400, 401) and "error" in in_body.json()
+    assert in_body.status_code == 400 and in_body.json()["error"] == "invalid_request"
     in_basic = form_post(
         client, "/api/token/refresh/", {"refresh_token": "a\x00b"}, **basic_auth("x\x00y", CLIENT_SECRET)
     )
-    assert in_basic.status_code in (400, 401) and "error" in in_basic.json()
+    assert in_basic.status_code == 400 and in_basic.json()["error"] == "invalid_request"
     refresh_token = form_post(
         client,
         reverse("api:token-refresh"),
         {"refresh_token": "a\x00b"},
         **basic_auth(application.client_id, CLIENT_SECRET),
     )
-    assert refresh_token.status_code == 400 and refresh_token.json()["error"] in (
-        "invalid_request",
-        "invalid_grant",
-    )
+    assert refresh_token.status_code == 400 and refresh_token.json()["error"] == "invalid_request"

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
@@ -93,3 +93,13 @@ def test_client_credentials_token_can_read_its_own_info(client, service_token, s
     body = response.json()
     assert body["user"] is None
     assert body["application"] == {"client_id": service_app.client_id, "name": "Nightly Report"}
+
+
+def test_a_view_without_required_scopes_is_a_configuration_error(api_key):
+    class Unscoped(APIView):
+        def get(self, request):
+            return Response({"ok": True})
+
+    request = APIRequestFactory().get("/probe/", HTTP_AUTHORIZATION=f"Bearer {api_key(['read'])}")
+    with pytest.raises(ImproperlyConfigured, match="required_scopes"):
+        Unscoped.as_view()(request)

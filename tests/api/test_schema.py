@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from apps.oauth.scopes import CATALOGUE
+from apps.core.scopes import CATALOGUE
 from tests.api.conftest import ALL_USER_SCOPES, bearer
 
 
@@ -48,7 +48,7 @@ def test_schema_documents_the_oauth_flows_with_the_catalogue_scopes(openapi):
 def test_schema_documents_the_api_key_scheme(openapi):
     scheme = openapi["components"]["securitySchemes"]["apiKey"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
-    assert scheme["bearerFormat"].startswith("gh_pat_")
+    assert scheme["bearerFormat"].startswith("gatehouse_")
 
 
 @pytest.mark.parametrize(

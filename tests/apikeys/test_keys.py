@@ -14,7 +14,7 @@ from apps.apikeys.models import APIKey
 from apps.apikeys.services import available_scopes, find_api_key, revoke_api_key
 from apps.audit.models import AuditEvent
 
-KEY_FORMAT = re.compile(r"gh_pat_[A-Za-z0-9]{12}_[A-Za-z0-9]{43}")
+KEY_FORMAT = re.compile(r"gatehouse_[A-Za-z0-9]{12}_[A-Za-z0-9]{49}")
 
 
 def me(client, raw: str):
@@ -24,8 +24,8 @@ def me(client, raw: str):
 def test_a_key_has_a_recognisable_prefix_and_256_bits_of_secret(make_key):
     api_key, raw = make_key()
     assert KEY_FORMAT.fullmatch(raw)
-    assert raw.startswith(f"gh_pat_{api_key.key_id}_")
-    assert len(raw.rsplit("_", 1)[1]) == 43  # 43 base62 characters: 256 bits
+    assert raw.startswith(f"gatehouse_{api_key.key_id}_")
+    assert len(raw.rsplit("_", 1)[1]) == 43 + 6  # 43 base62 characters: 256 bits; then the checksum
 
 
 def test_a_key_is_stored_only_as_a_keyed_hash(make_key):
@@ -62,7 +62,8 @@ def test_creating_and_revoking_a_key_is_audited(make_key, user):
     "mangle",
     [
         lambda raw: raw[:-1] + ("A" if raw[-1] != "A" else "B"),  # wrong secret
-        lambda raw: raw.replace("gh_pat_", "gh_pot_"),
+        lambda raw: raw.replace("gatehouse_", "gatehouses_"),
+        lambda raw: raw.replace("gatehouse_", "gh_pat_")[:-6],
         lambda raw: raw + "x",
         lambda raw: raw[:20],
         lambda raw: raw.replace("_", "-"),
@@ -132,7 +133,7 @@ def test_staff_find_a_leaked_key_by_its_id_and_revoke_it(client, make_key, other
     other_user.is_staff = other_user.is_superuser = True
     other_user.save()
     client.force_login(other_user, backend="django.contrib.auth.backends.ModelBackend")
-    key_id = raw.split("_")[2]
+    key_id = raw.split("_")[1]
     found = client.get("/admin/apikeys/apikey/", {"q": key_id})
     assert found.status_code == 200
     assert api_key.name in found.content.decode()

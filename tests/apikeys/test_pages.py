@@ -6,6 +6,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from apps.apikeys.models import APIKey
 from apps.audit.models import AuditEvent
+from tests.html import input_value
 
 LIST = "/settings/api-keys/"
 CREATE = "/settings/api-keys/new/"
@@ -28,7 +29,7 @@ def test_key_list_shows_only_my_keys(auth_client, make_key, other_user):
     assertContains(response, "<h1>API keys</h1>", html=True)
     assertContains(response, "Laptop backup")
     assertNotContains(response, "Grace&#x27;s key")
-    assertContains(response, "gh_pat_")
+    assertContains(response, "gatehouse_")
 
 
 def test_key_list_without_keys_says_so(auth_client):
@@ -65,8 +66,8 @@ def test_creating_a_key_shows_it_once(auth_client, user):
     response = create(auth_client)
     assert response.status_code == 200
     [api_key] = APIKey.objects.filter(user=user)
-    raw = response.context["new_key"]
-    assert raw.startswith(f"gh_pat_{api_key.key_id}_")
+    raw = input_value(response, "new-key")
+    assert raw.startswith(f"gatehouse_{api_key.key_id}_")
     assertContains(response, f'value="{raw}"')
     assertContains(response, "this is the only time you will see it")
     assert response["Cache-Control"].startswith("max-age=0")

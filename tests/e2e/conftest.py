@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     if not CHROMIUM:
         message = "No Chromium found: `apt-get install chromium` (Debian) or set GATEHOUSE_CHROMIUM."
         if os.environ.get("CI") == "true":
@@ -49,9 +49,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
 
 
 class AccessibilityError(AssertionError):
@@ -81,9 +81,9 @@ def audit(page) -> None:
 
 
 @pytest.fixture
-def page(browser, live_server, request):
+def page(chromium, live_server, request):
     """A fresh browser context; each load is audited, console CSP errors fail the test."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     csp_errors: list[str] = []

@@ -6,7 +6,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 
 from apps.audit.models import AuditEvent
-from tests.accounts.conftest import totp_now
+from tests.accounts.conftest import freeze_in_a_totp_period, totp_now
 from tests.conftest import PASSWORD
 
 
@@ -30,7 +30,8 @@ def sign_out(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_totp_enrolment_then_sign_in_with_a_code_and_a_recovery_code(page, shot, user):
+def test_totp_enrolment_then_sign_in_with_a_code_and_a_recovery_code(page, shot, user, time_machine):
+    freeze_in_a_totp_period(time_machine)  # the server's clock: each code stays current
     sign_in_with_password(page)
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
     page.goto("/settings/security/")

@@ -5,7 +5,7 @@ import re
 from apps.apikeys.models import APIKey
 from tests.conftest import PASSWORD
 
-KEY_FORMAT = re.compile(r"gh_pat_[A-Za-z0-9]{12}_[A-Za-z0-9]{43}")
+KEY_FORMAT = re.compile(r"gatehouse_[A-Za-z0-9]{12}_[A-Za-z0-9]{49}")
 
 
 def sign_in(page, email: str = "ada@example.com") -> None:
@@ -47,7 +47,7 @@ def test_api_key_is_shown_once_works_and_is_revoked(page, shot, user):
     assert me.json()["username"] == "ada"
 
     page.reload()
-    page.get_by_role("cell", name=re.compile("^Nightly backup gh_pat_")).wait_for()
+    page.get_by_role("cell", name=re.compile("^Nightly backup gatehouse_")).wait_for()
     assert page.get_by_label("API key").count() == 0  # shown once, never again
     assert raw not in page.content()
     api_key = APIKey.objects.get(user=user)

@@ -12,7 +12,6 @@ from allauth.account.models import EmailAddress
 from jinja2 import ChoiceLoader, DictLoader
 from oidc_provider_mock import User as ProviderUser
 from oidc_provider_mock import app as oidc_provider_app
-from playwright.sync_api import Error as PlaywrightError
 from social_core.backends.utils import load_backends
 from social_django.models import UserSocialAuth
 from werkzeug.serving import make_server
@@ -32,23 +31,6 @@ AUTHORIZATION_FORM = """<!doctype html>
   </form>
   <form method="post"><button type="submit" name="action" value="deny">Deny</button></form>
 </main></body></html>"""
-
-
-@pytest.fixture
-def snap(page, shot):
-    """`shot`, waiting out the axe audit that the page's own load event may still be running."""
-
-    def take(name: str):
-        for _ in range(20):
-            try:
-                return shot(name)
-            except PlaywrightError as exc:
-                if "Axe is already running" not in str(exc):
-                    raise
-                page.wait_for_timeout(250)
-        return shot(name)
-
-    return take
 
 
 @pytest.fixture
@@ -93,20 +75,20 @@ def oidc_settings(settings, oidc_provider):
     load_backends([], force_load=True)
 
 
-def test_new_person_signs_in_with_openid_connect_and_sees_sign_in_methods(page, snap, oidc_settings):
+def test_new_person_signs_in_with_openid_connect_and_sees_sign_in_methods(page, shot, oidc_settings):
     page.goto("/accounts/login/")
-    snap("sign-in")
+    shot("sign-in")
     page.get_by_role("button", name="Continue with Acme SSO").click()
 
     page.get_by_role("heading", name="Acme SSO").wait_for()
     page.get_by_label("Username").fill("ada")
-    snap("provider")
+    shot("provider")
     page.get_by_role("button", name="Authorize").click()
 
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
     assert page.url.endswith("/dashboard/")
     assert page.get_by_role("heading", name="Hello, Ada Lovelace").is_visible()
-    snap("dashboard")
+    shot("dashboard")
 
     user = User.objects.get(email="ada@acme.example")
     assert user.username == "ada"  # from the e-mail address: this provider sends no username
@@ -117,17 +99,17 @@ def test_new_person_signs_in_with_openid_connect_and_sees_sign_in_methods(page, 
     page.get_by_role("heading", name="Sign-in methods").wait_for()
     assert page.get_by_text("ada@acme.example").is_visible()
     assert page.get_by_text("Only way to sign in").is_visible()
-    snap("sign-in-methods")
+    shot("sign-in-methods")
 
 
-def test_denying_at_the_provider_comes_back_to_sign_in_with_a_message(page, snap, oidc_settings):
+def test_denying_at_the_provider_comes_back_to_sign_in_with_a_message(page, shot, oidc_settings):
     page.goto("/accounts/signup/")
-    snap("sign-up")
+    shot("sign-up")
     page.get_by_role("button", name="Continue with Acme SSO").click()
 
     page.get_by_role("button", name="Deny").click()
 
     page.get_by_text("Signing in with Acme SSO was cancelled.").wait_for()
     assert "/accounts/login/" in page.url
-    snap("cancelled")
+    shot("cancelled")
     assert not User.objects.exists()

@@ -26,8 +26,8 @@ def second_app(developer) -> Application:
     )
 
 
-def is_active(client, resource_server, token: str) -> bool:
-    response = introspect(client, token, client_id=resource_server.client_id)
+def is_active(client, introspecting_app, token: str) -> bool:
+    response = introspect(client, token, client_id=introspecting_app.client_id)
     assert response.status_code == 200, response.content
     return response.json()["active"]
 
@@ -160,13 +160,13 @@ def test_confirm_for_htmx_is_a_dialog(client, user, application):
     assertNotContains(response, "<html")
 
 
-def test_revoke_kills_every_token_and_forgets_the_consent(client, user, application, resource_server):
+def test_revoke_kills_every_token_and_forgets_the_consent(client, user, application, introspecting_app):
     tokens = grant(client, user, application)
-    assert is_active(client, resource_server, tokens["access_token"])
+    assert is_active(client, introspecting_app, tokens["access_token"])
     response = client.post(reverse("oauth:revoke-access", args=[application.client_id]))
     assertRedirects(response, reverse("oauth:connected-apps"), fetch_redirect_response=False)
     assertContains(client.get(response["Location"]), "Photo Printer can no longer access your account.")
-    assert not is_active(client, resource_server, tokens["access_token"])
+    assert not is_active(client, introspecting_app, tokens["access_token"])
     assert userinfo_status(client, tokens["access_token"]) == 401
     assert refresh(client, application, tokens["refresh_token"]).status_code == 400
     assert not Consent.objects.exists()
@@ -200,11 +200,11 @@ def test_revoke_through_htmx_returns_the_list_without_the_card(client, user, app
     assertContains(response, 'hx-swap-oob="true"')
 
 
-def test_revoke_of_another_users_app_is_404(client, user, other_user, application, resource_server):
+def test_revoke_of_another_users_app_is_404(client, user, other_user, application, introspecting_app):
     tokens = grant(client, other_user, application)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.post(reverse("oauth:revoke-access", args=[application.client_id])).status_code == 404
-    assert is_active(client, resource_server, tokens["access_token"])
+    assert is_active(client, introspecting_app, tokens["access_token"])
 
 
 def test_revoke_sends_anonymous_users_to_sign_in(client, application):
@@ -220,7 +220,7 @@ def test_revoke_by_get_is_405(auth_client, application):
 
 
 def test_remove_scope_narrows_the_consent_and_kills_tokens_carrying_it(
-    client, user, application, resource_server
+    client, user, application, introspecting_app
 ):
     with_email = grant(client, user, application, scope="openid profile email")
     without_email = grant(client, user, application, scope="openid profile")  # remembered, no screen
@@ -228,9 +228,9 @@ def test_remove_scope_narrows_the_consent_and_kills_tokens_carrying_it(
     response = client.post(url)
     assertRedirects(response, reverse("oauth:connected-app", args=[application.client_id]))
     assert Consent.objects.get().scopes == ["openid", "profile"]
-    assert not is_active(client, resource_server, with_email["access_token"])
+    assert not is_active(client, introspecting_app, with_email["access_token"])
     assert refresh(client, application, with_email["refresh_token"]).status_code == 400
-    assert is_active(client, resource_server, without_email["access_token"])
+    assert is_active(client, introspecting_app, without_email["access_token"])
     assert AuditEvent.objects.get(kind=AuditEvent.Kind.CONSENT_CHANGED).data["removed_scope"] == "email"
     # The app must ask again for it.
     assert screen_for(client, application, scope="openid email")[0].status_code == 200
@@ -296,7 +296,7 @@ def test_confirm_revoke_all_lists_the_apps(client, user, application, second_app
 
 
 def test_revoke_all_kills_every_apps_tokens(
-    client, user, other_user, application, second_app, resource_server
+    client, user, other_user, application, second_app, introspecting_app
 ):
     first = grant(client, user, application)
     second = grant(client, user, second_app)
@@ -305,10 +305,10 @@ def test_revoke_all_kills_every_apps_tokens(
     response = client.post(reverse("oauth:revoke-all"))
     assertRedirects(response, reverse("oauth:connected-apps"), fetch_redirect_response=False)
     assertContains(client.get(response["Location"]), "Access revoked for 2 apps.")
-    assert not is_active(client, resource_server, first["access_token"])
-    assert not is_active(client, resource_server, second["access_token"])
+    assert not is_active(client, introspecting_app, first["access_token"])
+    assert not is_active(client, introspecting_app, second["access_token"])
     assert userinfo_status(client, second["access_token"]) == 401
-    assert is_active(client, resource_server, someone_else["access_token"])
+    assert is_active(client, introspecting_app, someone_else["access_token"])
     assert list(Consent.objects.values_list("user", flat=True)) == [other_user.pk]
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.ACCESS_REVOKED, user=user).count() == 2
 
@@ -320,11 +320,11 @@ def test_revoke_all_through_htmx_returns_the_empty_list(client, user, applicatio
     assertNotContains(response, "<html")
 
 
-def test_revoke_all_leaves_other_users_alone(client, user, other_user, application, resource_server):
+def test_revoke_all_leaves_other_users_alone(client, user, other_user, application, introspecting_app):
     theirs = grant(client, other_user, application)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.post(reverse("oauth:revoke-all")).status_code == 302
-    assert is_active(client, resource_server, theirs["access_token"])
+    assert is_active(client, introspecting_app, theirs["access_token"])
 
 
 def test_revoke_all_sends_anonymous_users_to_sign_in(client):

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertRedirects
 
@@ -233,5 +234,24 @@ def test_this_time_only_decisions_keep_listing_what_live_tokens_carry(auth_clien
     consent = Consent.objects.get(user=user, application=application)
     assert set(consent.scopes) == {"openid", "profile", "email", "read"}
     response = auth_client.post(f"/connected-apps/{application.client_id}/scopes/email/remove/")
-    assert response.status_code in (200, 302)
+    assertRedirects(response, f"/connected-apps/{application.client_id}/", fetch_redirect_response=False)
     assert "email" not in Consent.objects.get(user=user, application=application).scopes
+
+
+def test_the_code_and_the_consent_are_stored_together_or_not_at_all(auth_client, application, monkeypatch):
+    from oauth2_provider.models import Grant
+
+    from apps.oauth import services
+    from apps.oauth.models import TokenFamily
+
+    screen, _ = screen_for(auth_client, application)
+
+    def fail(**kwargs):
+        raise RuntimeError("the consent could not be stored")
+
+    monkeypatch.setattr(services, "record_consent", fail)
+    with pytest.raises(RuntimeError):
+        submit(auth_client, screen)
+    assert not Grant.objects.filter(application=application).exists()
+    assert not TokenFamily.objects.filter(application=application).exists()
+    assert not Consent.objects.filter(application=application).exists()

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 INTROSPECT_URL = "/o/introspect/"
 
 
-def test_resource_server_introspects_a_live_token(client, user, application, tokens, resource_server):
-    response = introspect(client, tokens["access_token"], client_id=resource_server.client_id)
+def test_resource_server_introspects_a_live_token(client, user, application, tokens, introspecting_app):
+    response = introspect(client, tokens["access_token"], client_id=introspecting_app.client_id)
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     body = response.json()
@@ -49,8 +49,10 @@ def test_introspection_without_credentials_is_401_with_a_basic_challenge(client,
     assert response["WWW-Authenticate"].startswith("Basic ")
 
 
-def test_introspection_with_a_wrong_secret_is_401(client, tokens, resource_server):
-    response = introspect(client, tokens["access_token"], client_id=resource_server.client_id, secret="nope")
+def test_introspection_with_a_wrong_secret_is_401(client, tokens, introspecting_app):
+    response = introspect(
+        client, tokens["access_token"], client_id=introspecting_app.client_id, secret="nope"
+    )
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Basic ")
 
@@ -85,30 +87,30 @@ def test_a_token_without_the_introspection_scope_may_not(client, tokens):
     assert response["WWW-Authenticate"].startswith("Bearer ")
 
 
-def test_unknown_token_is_just_inactive(client, resource_server):
-    response = introspect(client, "not-a-token", client_id=resource_server.client_id)
+def test_unknown_token_is_just_inactive(client, introspecting_app):
+    response = introspect(client, "not-a-token", client_id=introspecting_app.client_id)
     assert response.status_code == 200 and response.json() == {"active": False}
 
 
-def test_introspection_without_a_token_is_invalid_request(client, resource_server):
-    response = form_post(client, INTROSPECT_URL, {}, **basic_auth(resource_server.client_id, CLIENT_SECRET))
+def test_introspection_without_a_token_is_invalid_request(client, introspecting_app):
+    response = form_post(client, INTROSPECT_URL, {}, **basic_auth(introspecting_app.client_id, CLIENT_SECRET))
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
-def test_introspection_by_get_is_refused(client, tokens, resource_server):
+def test_introspection_by_get_is_refused(client, tokens, introspecting_app):
     response = client.get(
         INTROSPECT_URL,
         {"token": tokens["access_token"]},
-        **basic_auth(resource_server.client_id, CLIENT_SECRET),
+        **basic_auth(introspecting_app.client_id, CLIENT_SECRET),
     )
     assert response.status_code == 405 and response.json()["error"] == "invalid_request"
 
 
-def test_revoking_an_access_token_makes_it_inactive(client, application, tokens, resource_server):
+def test_revoking_an_access_token_makes_it_inactive(client, application, tokens, introspecting_app):
     response = revoke(client, application, tokens["access_token"])
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    assert introspect(client, tokens["access_token"], client_id=resource_server.client_id).json() == {
+    assert introspect(client, tokens["access_token"], client_id=introspecting_app.client_id).json() == {
         "active": False
     }
 
@@ -134,14 +136,14 @@ def test_revocation_is_an_audit_event_without_the_token(client, user, applicatio
 
 
 def test_a_client_cannot_revoke_another_clients_token(
-    client, application, tokens, developer, resource_server
+    client, application, tokens, developer, introspecting_app
 ):
     other = make_client(developer, name="Other", grant_types=[Application.GRANT_AUTHORIZATION_CODE])
     assert (
         revoke(client, other, tokens["access_token"]).status_code == 200
     )  # RFC 7009 2.2: no hint either way
     assert (
-        introspect(client, tokens["access_token"], client_id=resource_server.client_id).json()["active"]
+        introspect(client, tokens["access_token"], client_id=introspecting_app.client_id).json()["active"]
         is True
     )
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REVOKED).exists()

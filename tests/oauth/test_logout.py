@@ -122,7 +122,7 @@ def test_garbage_id_token_hint_is_refused_not_a_crash(client, user, app_with_log
 def test_logout_page_is_served_by_gatehouse():
     from django.urls import resolve
 
-    from apps.oauth.protocol_views import LogoutView
+    from apps.oauth.endpoints.oidc import LogoutView
 
     assert resolve(reverse("oauth2_provider:rp-initiated-logout")).func.view_class is LogoutView
 

@@ -15,7 +15,7 @@ ENDPOINTS = ["/o/token/", "/o/device-authorization/", "/o/introspect/", "/o/revo
 
 
 @pytest.fixture
-def machine(developer):
+def service_app(developer):
     return make_client(developer, name="Backup", grant_types=[Application.GRANT_CLIENT_CREDENTIALS])
 
 
@@ -34,9 +34,9 @@ def test_each_endpoint_is_limited_per_address(client, settings, url):
     assert_limited(form_post(client, url, {"client_id": "someone-else"}))
 
 
-def test_token_endpoint_is_limited_per_client_across_addresses(client, settings, machine):
+def test_token_endpoint_is_limited_per_client_across_addresses(client, settings, service_app):
     settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
-    auth = basic_auth(machine.client_id, CLIENT_SECRET)
+    auth = basic_auth(service_app.client_id, CLIENT_SECRET)
     for n in range(3):
         response = token_request(
             client, {"grant_type": "client_credentials"}, REMOTE_ADDR=f"10.0.0.{n}", **auth
@@ -47,28 +47,28 @@ def test_token_endpoint_is_limited_per_client_across_addresses(client, settings,
     )
 
 
-def test_wrong_secrets_from_anyone_do_not_lock_the_real_client_out(client, settings, machine):
+def test_wrong_secrets_from_anyone_do_not_lock_the_real_client_out(client, settings, service_app):
     settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
     for n in range(5):
         guess = token_request(
             client,
             {"grant_type": "client_credentials"},
             REMOTE_ADDR=f"10.0.1.{n}",
-            **basic_auth(machine.client_id, f"guess-{n}"),
+            **basic_auth(service_app.client_id, f"guess-{n}"),
         )
         assert guess.status_code == 401
     real = token_request(
         client,
         {"grant_type": "client_credentials"},
         REMOTE_ADDR="10.0.0.50",
-        **basic_auth(machine.client_id, CLIENT_SECRET),
+        **basic_auth(service_app.client_id, CLIENT_SECRET),
     )
     assert real.status_code == 200, real.content
 
 
-def test_one_wrong_secret_repeated_is_still_limited_per_client(client, settings, machine):
+def test_one_wrong_secret_repeated_is_still_limited_per_client(client, settings, service_app):
     settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 3
-    auth = basic_auth(machine.client_id, "the-same-guess")
+    auth = basic_auth(service_app.client_id, "the-same-guess")
     for n in range(3):
         token_request(client, {"grant_type": "client_credentials"}, REMOTE_ADDR=f"10.0.2.{n}", **auth)
     assert_limited(
@@ -76,7 +76,7 @@ def test_one_wrong_secret_repeated_is_still_limited_per_client(client, settings,
     )
 
 
-def test_another_address_and_client_are_not_affected(client, settings, machine, developer):
+def test_another_address_and_client_are_not_affected(client, settings, service_app, developer):
     settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS = 2
     for _ in range(3):
         form_post(client, "/o/token/", {"client_id": "noisy"}, REMOTE_ADDR="10.0.0.1")
@@ -84,7 +84,7 @@ def test_another_address_and_client_are_not_affected(client, settings, machine, 
         client,
         {"grant_type": "client_credentials"},
         REMOTE_ADDR="10.0.0.2",
-        **basic_auth(machine.client_id, CLIENT_SECRET),
+        **basic_auth(service_app.client_id, CLIENT_SECRET),
     )
     assert quiet.status_code == 200
 

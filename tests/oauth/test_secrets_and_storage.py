@@ -29,7 +29,7 @@ def client_credentials(client, app, secret: str):
 
 
 @pytest.fixture
-def machine(developer):
+def service_app(developer):
     return make_client(developer, name="Backup", grant_types=[Application.GRANT_CLIENT_CREDENTIALS])
 
 
@@ -37,8 +37,8 @@ def test_no_issued_token_or_client_secret_is_in_a_database_dump(client, user, ap
     rotated = refresh(client, application, tokens["refresh_token"]).json()
     issued = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"]]
     issued += [rotated["access_token"], rotated["refresh_token"], rotated["id_token"]]
-    machine = make_client(developer, name="Backup", grant_types=[Application.GRANT_CLIENT_CREDENTIALS])
-    issued.append(client_credentials(client, machine, CLIENT_SECRET).json()["access_token"])
+    service_app = make_client(developer, name="Backup", grant_types=[Application.GRANT_CLIENT_CREDENTIALS])
+    issued.append(client_credentials(client, service_app, CLIENT_SECRET).json()["access_token"])
     tv = make_client(developer, name="TV", grant_types=[Application.GRANT_DEVICE_CODE], secret=None)
     device = form_post(
         client, reverse("oauth2_provider:device-authorization"), {"client_id": tv.client_id}
@@ -71,61 +71,61 @@ def test_token_storage_gate_is_on_and_token_columns_are_blank(client, tokens):
     assert set(RefreshToken.objects.values_list("token", flat=True)) == {""}
 
 
-def test_dot_application_secret_field_is_empty_and_unused(client, machine):
-    machine.refresh_from_db()
-    assert machine.client_secret == ""
-    machine.client_secret = "dot-field-secret-" + "y" * 40
-    machine.hash_client_secret = True
-    machine.save()  # DOT hashes it; Gatehouse never reads it
-    assert client_credentials(client, machine, "dot-field-secret-" + "y" * 40).status_code == 401
-    assert client_credentials(client, machine, CLIENT_SECRET).status_code == 200
+def test_dot_application_secret_field_is_empty_and_unused(client, service_app):
+    service_app.refresh_from_db()
+    assert service_app.client_secret == ""
+    service_app.client_secret = "dot-field-secret-" + "y" * 40
+    service_app.hash_client_secret = True
+    service_app.save()  # DOT hashes it; Gatehouse never reads it
+    assert client_credentials(client, service_app, "dot-field-secret-" + "y" * 40).status_code == 401
+    assert client_credentials(client, service_app, CLIENT_SECRET).status_code == 200
 
 
-def test_created_secret_is_256_bits_and_stored_as_a_fast_hash(machine):
-    row, value = create_client_secret(application=machine)
+def test_created_secret_is_256_bits_and_stored_as_a_fast_hash(service_app):
+    row, value = create_client_secret(application=service_app)
     assert len(value) >= 43  # 32 random bytes, base64url
     assert row.secret_hash.startswith("gatehouse_sha256$") and value not in row.secret_hash
     assert row.last_four == value[-4:]
-    assert check_client_secret(application=machine, value=value)
+    assert check_client_secret(application=service_app, value=value)
 
 
-def test_any_live_secret_authenticates_so_rotation_needs_no_downtime(client, machine):
-    _new_row, new_value = create_client_secret(application=machine)
-    assert client_credentials(client, machine, CLIENT_SECRET).status_code == 200
-    assert client_credentials(client, machine, new_value).status_code == 200
+def test_any_live_secret_authenticates_so_rotation_needs_no_downtime(client, service_app):
+    _new_row, new_value = create_client_secret(application=service_app)
+    assert client_credentials(client, service_app, CLIENT_SECRET).status_code == 200
+    assert client_credentials(client, service_app, new_value).status_code == 200
 
 
-def test_a_deleted_secret_stops_working(client, machine):
-    old = ClientSecret.objects.get(application=machine)
-    _new_row, new_value = create_client_secret(application=machine)
+def test_a_deleted_secret_stops_working(client, service_app):
+    old = ClientSecret.objects.get(application=service_app)
+    _new_row, new_value = create_client_secret(application=service_app)
     delete_client_secret(secret=old)
-    assert client_credentials(client, machine, CLIENT_SECRET).status_code == 401
-    assert client_credentials(client, machine, new_value).status_code == 200
+    assert client_credentials(client, service_app, CLIENT_SECRET).status_code == 401
+    assert client_credentials(client, service_app, new_value).status_code == 200
 
 
-def test_another_apps_secret_does_not_authenticate(client, machine, developer):
+def test_another_apps_secret_does_not_authenticate(client, service_app, developer):
     other = make_client(
         developer,
         name="Other",
         grant_types=[Application.GRANT_CLIENT_CREDENTIALS],
         secret="other-secret-" + "z" * 40,
     )
-    assert client_credentials(client, machine, "other-secret-" + "z" * 40).status_code == 401
+    assert client_credentials(client, service_app, "other-secret-" + "z" * 40).status_code == 401
     assert client_credentials(client, other, CLIENT_SECRET).status_code == 401
 
 
-def test_last_used_is_written_at_most_once_a_minute(client, machine):
-    row = ClientSecret.objects.get(application=machine)
+def test_last_used_is_written_at_most_once_a_minute(client, service_app):
+    row = ClientSecret.objects.get(application=service_app)
     assert row.last_used is None
-    client_credentials(client, machine, CLIENT_SECRET)
+    client_credentials(client, service_app, CLIENT_SECRET)
     row.refresh_from_db()
     first = row.last_used
     assert first is not None
-    client_credentials(client, machine, CLIENT_SECRET)
+    client_credentials(client, service_app, CLIENT_SECRET)
     row.refresh_from_db()
     assert row.last_used == first
     ClientSecret.objects.filter(pk=row.pk).update(last_used=first - timedelta(minutes=2))
-    client_credentials(client, machine, CLIENT_SECRET)
+    client_credentials(client, service_app, CLIENT_SECRET)
     row.refresh_from_db()
     assert row.last_used > first
 

@@ -16,7 +16,7 @@ def bearer(token: str) -> dict:
 
 
 @pytest.fixture
-def browser() -> Client:
+def csrf_client() -> Client:
     """A client that checks CSRF as a browser's requests are checked."""
     return Client(enforce_csrf_checks=True)
 
@@ -26,29 +26,29 @@ def test_userinfo_is_served_at_the_named_url():
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_userinfo_answers_get_and_post_with_a_bearer_header(browser, access_token, user, method):
-    response = getattr(browser, method)(USERINFO, **bearer(access_token))
+def test_userinfo_answers_get_and_post_with_a_bearer_header(csrf_client, access_token, user, method):
+    response = getattr(csrf_client, method)(USERINFO, **bearer(access_token))
     assert response.status_code == 200, response.content
     assert response.json()["sub"] == str(user.pk)
     assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
-def test_other_methods_are_405_not_a_csrf_error(browser, access_token, method):
-    response = getattr(browser, method)(USERINFO, **bearer(access_token))
+def test_other_methods_are_405_not_a_csrf_error(csrf_client, access_token, method):
+    response = getattr(csrf_client, method)(USERINFO, **bearer(access_token))
     assert response.status_code == 405
 
 
-def test_request_without_a_token_gets_a_bare_challenge(browser):
-    response = browser.get(USERINFO)
+def test_request_without_a_token_gets_a_bare_challenge(csrf_client):
+    response = csrf_client.get(USERINFO)
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer realm="userinfo"'
     assert response["Content-Type"] == "application/json"
     assert "error" not in response.json()
 
 
-def test_invalid_token_is_401_json_with_the_error_in_the_challenge(browser):
-    response = browser.get(USERINFO, **bearer("not-a-token"))
+def test_invalid_token_is_401_json_with_the_error_in_the_challenge(csrf_client):
+    response = csrf_client.get(USERINFO, **bearer("not-a-token"))
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "invalid_token"
@@ -64,19 +64,19 @@ def test_token_without_openid_scope_is_403_insufficient_scope(client, user, appl
     assert 'scope="openid"' in response["WWW-Authenticate"]
 
 
-def test_token_in_the_query_string_is_refused(browser, access_token):
-    response = browser.get(USERINFO, {"access_token": access_token})
+def test_token_in_the_query_string_is_refused(csrf_client, access_token):
+    response = csrf_client.get(USERINFO, {"access_token": access_token})
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "user" not in response.content.decode()
 
 
-def test_a_token_sent_two_ways_at_once_is_refused(browser, access_token):
-    response = browser.post(USERINFO, {"access_token": access_token}, **bearer(access_token))
+def test_a_token_sent_two_ways_at_once_is_refused(csrf_client, access_token):
+    response = csrf_client.post(USERINFO, {"access_token": access_token}, **bearer(access_token))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
 
-def test_a_token_in_the_form_body_alone_is_accepted(browser, access_token):
-    response = browser.post(USERINFO, {"access_token": access_token})
+def test_a_token_in_the_form_body_alone_is_accepted(csrf_client, access_token):
+    response = csrf_client.post(USERINFO, {"access_token": access_token})
     assert response.status_code == 200 and response.json()["sub"]

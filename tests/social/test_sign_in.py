@@ -15,6 +15,7 @@ from social_django.models import UserSocialAuth
 
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
+from tests.accounts.conftest import freeze_in_a_totp_period
 from tests.conftest import make_user
 from tests.social.conftest import PROVIDERS, VERIFYING
 from tests.social.providers import begin, complete
@@ -252,7 +253,10 @@ def test_sign_in_returns_to_the_page_that_asked_for_it(client, fakes, user):
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_account_with_mfa_is_asked_for_the_code_after_a_social_sign_in(client, fakes, user, provider):
+def test_account_with_mfa_is_asked_for_the_code_after_a_social_sign_in(
+    client, fakes, user, provider, time_machine
+):
+    freeze_in_a_totp_period(time_machine)  # the code below is still current when it is checked
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     link(user, provider)

@@ -1,0 +1,339 @@
+"""The authorization endpoint: DOT's, with Gatehouse's consent policy (apps.oauth.consent)."""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.oauth2_validators import is_valid_resource_uri
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from apps.core.http import see_other_as_get
+from apps.oauth import services
+from apps.oauth.consent import (
+    AuthorizationEndpointValidator,
+    clear_reauth_request,
+    consent_context,
+    granted_scopes,
+    mark_reauth_requested,
+    needs_fresh_login,
+    parse_max_age,
+    previously_granted,
+    remember_pending_request,
+    request_digest,
+    required_scopes,
+    signed_in_account,
+    take_pending_request,
+)
+from apps.oauth.endpoints.guards import OwnOAuthLibCoreMixin
+from apps.oauth.forms import ConsentForm
+from apps.oauth.models import Application, Consent
+from apps.oauth.supported import (
+    CODE_CHALLENGE_METHODS,
+    REPEATABLE,
+    RESPONSE_MODES,
+    RESPONSE_TYPES,
+    S256_CHALLENGE,
+    S256_CHALLENGE_PROBLEM,
+    redirect_uri_registered,
+)
+
+FRIENDLY_ERRORS = [
+    (
+        (oauth_errors.InvalidClientIdError, oauth_errors.MissingClientIdError),
+        "This app isn't registered",
+        "The link you followed names an app that {site} doesn't know. Nothing was shared. "
+        "Go back to the app and try again, or tell its developer.",
+    ),
+    (
+        (
+            oauth_errors.InvalidRedirectURIError,
+            oauth_errors.MissingRedirectURIError,
+            oauth_errors.MismatchingRedirectURIError,
+        ),
+        "This app asked to send you somewhere unexpected",
+        "{site} only sends you back to addresses the app's developer registered, and this one isn't. "
+        "Nothing was shared. Go back to the app and try again, or tell its developer.",
+    ),
+]
+
+
+def _is_decision(request: HttpRequest) -> bool:
+    """A POST of our consent form (not an OIDC authorization request sent by POST)."""
+    return "csrfmiddlewaretoken" in request.POST or "allow" in request.POST
+
+
+def _with_params(uri: str, params: dict) -> str:
+    return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
+    """DOT's authorization endpoint with Gatehouse's consent policy (apps.oauth.consent).
+
+    Only first-party apps (`skip_authorization`, set by staff) and a stored decision that
+    covers the request skip the screen; `approval_prompt` is ignored.
+    """
+
+    form_class = ConsentForm
+    validator_class = AuthorizationEndpointValidator
+    decision: dict | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in ("GET", "POST"):
+            # Django answers HEAD with GET, which would issue a code: HEAD must not change state.
+            response = self.http_method_not_allowed(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+        if request.method == "POST" and not _is_decision(request):
+            return see_other_as_get(request)  # OIDC Core 3.1.2.1: a request may come by POST
+        handler = super().dispatch
+        if request.method == "POST":
+            # Exempt above only so cross-site authorization requests get in; decisions never are.
+            handler = csrf_protect(handler)
+        response = handler(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    # --- GET: validate, then sign in again, skip, refuse or show the screen ------------------
+
+    def get(self, request, *args, **kwargs):
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.refuse(error)
+        application = Application.objects.select_related("user").get(client_id=credentials["client_id"])
+        if problem := self.request_problem(credentials):
+            return self.redirect_error(application, credentials, *problem)
+        prompt = set(request.GET.get("prompt", "").split())
+        digest = request_digest(request.GET.lists())
+        max_age = parse_max_age(request.GET.get("max_age"))
+        if needs_fresh_login(request, prompt=prompt, max_age=max_age, digest=digest):
+            if "none" in prompt:
+                return self.redirect_error(application, credentials, "login_required")
+            return self.send_to_sign_in(application, digest)
+        clear_reauth_request(request)
+        consent = Consent.objects.filter(user=request.user, application=application).first()
+        covered = application.skip_authorization or (consent is not None and consent.covers(scopes))
+        if covered and "consent" not in prompt:
+            return self.approve_without_screen(application, scopes, credentials, consent)
+        if "none" in prompt:
+            return self.redirect_error(application, credentials, "consent_required")
+        return self.show_screen(application, scopes, credentials, consent)
+
+    def validate_authorization_request(self, request):
+        if "redirect_uri" not in request.GET:
+            # OIDC Core 3.1.2.1 requires it, and so does our token endpoint (OAuth 2.1 4.1.3):
+            # a code issued without one could never be exchanged. Never redirect on it (4.1.2.1).
+            raise FatalClientError(
+                error=oauth_errors.MissingRedirectURIError(
+                    description="The redirect_uri parameter is required."
+                )
+            )
+        return super().validate_authorization_request(request)
+
+    def request_problem(self, credentials: dict) -> tuple[str, str] | None:
+        """Why a request that oauthlib accepted is still refused before the screen, if it is:
+        the (error, error_description) to answer by redirect."""
+        query = self.request.GET
+        for name, values in query.lists():
+            if len(values) > 1 and name not in REPEATABLE:
+                return "invalid_request", f"The {name} parameter may appear only once."
+        # OIDC Core 3.1.2.6; discovery says neither is supported, so never silently ignore them.
+        if "request" in query:
+            return "request_not_supported", "Request objects are not supported."
+        if "request_uri" in query:
+            return "request_uri_not_supported", "The request_uri parameter is not supported."
+        if "create" in query.get("prompt", "").split():
+            # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
+            return "invalid_request", "prompt=create is not supported; send people to sign up first."
+        if "response_mode" in query and query["response_mode"] not in RESPONSE_MODES:
+            # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
+            return "invalid_request", "Only response_mode=query is supported."
+        method = credentials.get("code_challenge_method")
+        if not credentials.get("code_challenge") or method not in CODE_CHALLENGE_METHODS:
+            return "invalid_request", "PKCE with code_challenge_method=S256 is required."
+        if not S256_CHALLENGE.fullmatch(credentials["code_challenge"]):
+            return "invalid_request", S256_CHALLENGE_PROBLEM
+        try:
+            parse_max_age(query.get("max_age"))
+        except ValueError:
+            return "invalid_request", "max_age must be a whole number of seconds."
+        resources = query.getlist("resource")
+        if not all(is_valid_resource_uri(uri) for uri in resources):
+            return "invalid_request", "Each resource must be an absolute URI."
+        if resources:
+            credentials["resource"] = resources
+        return None
+
+    def approve_without_screen(self, application, scopes, credentials, consent):
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        if consent is not None:
+            services.mark_consent_used(consent=consent)
+        return self.redirect(uri, application)
+
+    def show_screen(self, application, scopes, credentials, consent):
+        self.oauth2_data = {**credentials, "scope": scopes}
+        if "resource" in credentials:
+            self.oauth2_data["resource"] = " ".join(credentials["resource"])
+        if "claims" in credentials:
+            self.oauth2_data["claims"] = self.request.GET.get("claims")
+        form = self.get_form()
+        remember_pending_request(self.request, form.initial, scopes)
+        context = self.get_context_data(
+            form=form, application=application, scopes=scopes, stored_consent=consent
+        )
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["consent"] = consent_context(
+            application=kwargs["application"],
+            requested=kwargs["scopes"],
+            consent=kwargs["stored_consent"],
+            redirect_uri=self.oauth2_data["redirect_uri"],
+            account=signed_in_account(self.request.user),
+        )
+        context["switch_account_next"] = self.request.get_full_path()
+        return context
+
+    # --- POST: the user's decision -----------------------------------------------------------
+
+    def form_valid(self, form):
+        requested = take_pending_request(self.request, form.cleaned_data)
+        application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
+        if requested is None or application is None:
+            return self.failure(
+                "This request has expired",
+                "Go back to the app and start signing in again. Nothing was shared.",
+            )
+        data = form.cleaned_data
+        if data["allow"]:
+            consent = Consent.objects.filter(user=self.request.user, application=application).first()
+            allowed = set(
+                get_scopes_backend().get_available_scopes(application=application, request=self.request)
+            )
+            granted = granted_scopes(
+                requested,
+                allowed=allowed,
+                locked=required_scopes(application, requested) | previously_granted(consent),
+                ticked=data["granted"],
+            )
+            # Unticking everything is a No: the token endpoint would otherwise apply default scopes.
+            data["allow"] = bool(granted)
+            self.decision = {"application": application, "scopes": granted, "remember": data["remember"]}
+            data["scope"] = " ".join(granted)
+        else:
+            data["scope"] = " ".join(requested)
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        return self.failure("Something went wrong", "Go back to the app and start signing in again.")
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # The code (DOT's Grant row) and the decision that allowed it are stored together or not
+        # at all: a code without its Consent would be an access the user cannot see or revoke.
+        with transaction.atomic():
+            result = super().create_authorization_response(request, scopes, credentials, allow)
+            if allow and self.decision is not None:
+                services.record_consent(user=request.user, request=request, **self.decision)
+        return result
+
+    # --- Answers -----------------------------------------------------------------------------
+
+    def handle_no_permission(self):
+        """Anonymous: validate first (bad clients get an error page), then sign in or answer."""
+        request = self.request
+        if request.method == "POST":
+            return self.failure("You were signed out", "Go back to the app and start signing in again.")
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.refuse(error)
+        application = Application.objects.get(client_id=credentials["client_id"])
+        if problem := self.request_problem(credentials):
+            return self.redirect_error(application, credentials, *problem)
+        if "none" in request.GET.get("prompt", "").split():
+            return self.redirect_error(application, credentials, "login_required")
+        return self.send_to_sign_in(application, request_digest(request.GET.lists()))
+
+    def send_to_sign_in(self, application: Application, digest: str) -> HttpResponse:
+        request = self.request
+        if request.user.is_authenticated:
+            get_adapter(request).logout(request)
+            messages.info(request, f"{application.name} asks you to sign in again.")
+        else:
+            messages.info(request, f"Sign in to continue to {application.name}.")
+        mark_reauth_requested(request, digest=digest)
+        return redirect_to_login(request.get_full_path(), resolve_url(self.get_login_url()))
+
+    def refuse(self, error: OAuthToolkitError) -> HttpResponse:
+        """oauthlib refused the request: an error page, or by redirect once client and URI are known."""
+        if isinstance(error, FatalClientError):
+            return self.error_response(error, application=None)
+        oauthlib_error, query = error.oauthlib_error, self.request.GET
+        client_id = oauthlib_error.client_id or query.get("client_id")
+        application = Application.objects.filter(client_id=client_id).first() if client_id else None
+        redirect_uri = oauthlib_error.redirect_uri
+        if application is not None and not redirect_uri:
+            # Some oauthlib checks (a malformed `claims`) raise without the request they judged;
+            # they run only after client and redirect URI passed, but check the URI again anyway.
+            redirect_uri = query.get("redirect_uri") or application.default_redirect_uri
+            if not redirect_uri_registered(redirect_uri, application.redirect_uris.split()):
+                redirect_uri = None
+        if application is None or not redirect_uri:
+            return self.error_response(error, application=None)
+        code, description = oauthlib_error.error, oauthlib_error.description
+        if code == "unauthorized_client" and query.get("response_type") not in RESPONSE_TYPES:
+            # oauthlib routes `token`, `id_token`... to grants no client is allowed (RFC 6749 4.1.2.1).
+            code, description = "unsupported_response_type", "Only response_type=code is supported."
+        credentials = {"redirect_uri": redirect_uri, "state": oauthlib_error.state or query.get("state")}
+        return self.redirect_error(application, credentials, code, description)
+
+    def redirect_error(self, application, credentials, error: str, description: str = "") -> HttpResponse:
+        """An authorization error response by redirect (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6)."""
+        params = {"error": error}
+        if description:
+            params["error_description"] = description
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        return self.redirect(_with_params(credentials["redirect_uri"], params), application)
+
+    def redirect(self, redirect_to, application):
+        # RFC 9207: errors carry `iss` too, not only the successful responses DOT signs.
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            query = dict(parse_qsl(urlsplit(redirect_to).query))
+            if "iss" not in query:
+                issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+                redirect_to = _with_params(redirect_to, {"iss": issuer})
+        return super().redirect(redirect_to, application)
+
+    def error_response(self, error, application, **kwargs):
+        site = settings.SITE_NAME
+        title, help_text = "This request can't be completed", "Go back to the app and try again."
+        for classes, friendly_title, friendly_help in FRIENDLY_ERRORS:
+            if isinstance(error.oauthlib_error, classes):
+                title, help_text = friendly_title, friendly_help.format(site=site)
+        return super().error_response(error, application, error_title=title, error_help=help_text, **kwargs)
+
+    def failure(self, title: str, help_text: str) -> HttpResponse:
+        context = {"error": {"error": "invalid_request"}, "error_title": title, "error_help": help_text}
+        return self.render_to_response(context, status=400)

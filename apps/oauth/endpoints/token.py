@@ -1,0 +1,128 @@
+"""The token, revocation and introspection endpoints (RFC 6749 3.2, RFC 7009, RFC 7662)."""
+
+import json
+
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.models import get_access_token_model
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import parse_bearer_token
+from oauthlib.common import Request as OauthlibRequest
+from oauthlib.common import urlencode as oauthlib_urlencode
+
+from apps.core.http import basic_credentials_present
+from apps.oauth import supported
+from apps.oauth.endpoints.guards import CorsMixin, EndpointGuardMixin, named_client, oauth_error
+from apps.oauth.validators import code_hash
+
+AccessToken = get_access_token_model()
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
+    rate_limit_bucket = "token"
+
+    def cors_application(self, request):
+        # oauthlib allows the origin on success only; errors must be readable by the app too.
+        return named_client(request)
+
+    def post(self, request, *args, **kwargs):
+        grant_type = request.POST.get("grant_type")
+        if not grant_type:
+            return oauth_error("invalid_request", "The grant_type parameter is required.")
+        if grant_type not in supported.GRANT_TYPES:
+            return oauth_error("unsupported_grant_type", f"The {grant_type!r} grant is not supported.")
+        # Device codes too go through oauthlib, which authenticates the client before looking
+        # at the code; DOT's shortcut reports a code's status to anyone who sends it.
+        # One transaction per token request: the rows the validator locks (the code's token
+        # family, the refresh token) stay locked until DOT has also looked up the token it
+        # issued, so a concurrent use of the same code or refresh token waits, then finds it
+        # spent and revokes what it produced, and never deletes a token still being answered.
+        with transaction.atomic():
+            return self.authorization_flow_token_response(request)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RevokeTokenView(CorsMixin, EndpointGuardMixin, dot_views.RevokeTokenView):
+    rate_limit_bucket = "revocation"
+
+    def cors_application(self, request):
+        return named_client(request)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectTokenView(EndpointGuardMixin, dot_views.IntrospectTokenView):
+    """RFC 7662, for resource servers only: clients that staff marked `is_resource_server`, or
+    a bearer token carrying the `introspection` scope. Other apps cannot read others' tokens."""
+
+    rate_limit_bucket = "introspection"
+    client_auth = "absent"
+
+    def authenticate_client(self, request):
+        if not (basic_credentials_present(request) or "client_id" in request.POST):
+            return False
+        core = self.get_oauthlib_core()
+        oauthlib_request = OauthlibRequest(
+            request.build_absolute_uri(),
+            request.method,
+            oauthlib_urlencode(core.extract_body(request)),
+            core.extract_headers(request),
+        )
+        if not core.server.request_validator.authenticate_client(oauthlib_request):
+            self.client_auth = "failed"
+            return False
+        if not oauthlib_request.client.is_resource_server:
+            self.client_auth = "forbidden"
+            return False
+        self.client_auth = "ok"
+        return True
+
+    def unauthenticated_response(self, request, oauthlib_request=None):
+        if self.client_auth == "forbidden":
+            return oauth_error(
+                "unauthorized_client",
+                "Only clients registered as resource servers may introspect tokens.",
+                status=403,
+            )
+        if self.client_auth == "failed" or not parse_bearer_token(request.META.get("HTTP_AUTHORIZATION")):
+            return oauth_error("invalid_client", "Client authentication failed.", status=401)
+        error = (getattr(oauthlib_request, "oauth2_error", None) or {}).get("error", "invalid_token")
+        response = oauth_error(
+            error,
+            "The bearer token may not introspect tokens.",
+            status=403 if error == "insufficient_scope" else 401,
+        )
+        response["WWW-Authenticate"] = f'Bearer error="{error}", scope="introspection"'
+        return response
+
+    def post(self, request, *args, **kwargs):
+        token = request.POST.get("token")
+        if not token:
+            return oauth_error("invalid_request", "The token parameter is required.")
+        # DOT's answer (RFC 7662 2.2: only `active` for a token that is not live), completed.
+        response = self.get_token_response(token)
+        data = json.loads(response.content)
+        if data.get("active"):
+            data = self.complete(request, token, data)
+        return JsonResponse(data, status=response.status_code)
+
+    @staticmethod
+    def complete(request: HttpRequest, token: str, data: dict) -> dict:
+        """DOT's answer for a live token, plus the members resource servers also read (RFC 7662
+        2.2): `token_type`, `iat`, `iss`, and `sub` as ID tokens and userinfo carry it."""
+        row = AccessToken.objects.filter(token_checksum=code_hash(token)).values("created", "user_id").first()
+        if row is None:  # revoked since DOT looked
+            return {"active": False}
+        data.update(
+            token_type="Bearer", iat=int(row["created"].timestamp()), iss=oauth2_settings.oidc_issuer(request)
+        )
+        if row["user_id"] is not None:
+            data["sub"] = str(row["user_id"])
+        return data

@@ -1,0 +1,76 @@
+"""What this authorization server supports, stated once.
+
+Discovery advertises these, the endpoints enforce them, the developer console explains and
+offers them, and a system check (apps.oauth.checks) holds DOT's settings to them. Nothing
+here imports a model: the models read this module too.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from oauth2_provider.models import AbstractApplication
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# `grant_type` values the token endpoint accepts. The password and implicit grants do not
+# exist here (RFC 9700 2.1.2, 2.4).
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
+# The grants a developer may enable for an app, in the order the console offers them (DOT's
+# names). Refresh tokens come with the code and device grants; hybrid never exists.
+APPLICATION_GRANTS = (
+    AbstractApplication.GRANT_AUTHORIZATION_CODE,
+    AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+    AbstractApplication.GRANT_DEVICE_CODE,
+)
+# Application grants that issue refresh tokens: only their refresh tokens may be refreshed.
+REFRESHING_GRANTS = (AbstractApplication.GRANT_AUTHORIZATION_CODE, AbstractApplication.GRANT_DEVICE_CODE)
+
+RESPONSE_TYPES = ("code",)
+RESPONSE_MODES = ("query",)
+PROMPT_VALUES = ("none", "login", "consent")
+ID_TOKEN_SIGNING_ALGS = ("RS256",)
+
+# PKCE is required of every client, with S256 only (RFC 9700 2.1.1).
+CODE_CHALLENGE_METHODS = ("S256",)
+# BASE64URL(SHA256(code_verifier)) is always 43 characters (RFC 7636 4.2).
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+S256_CHALLENGE_PROBLEM = (
+    "code_challenge must be 43 base64url characters: the S256 hash of the code_verifier (RFC 7636 4.2)."
+)
+
+# How a confidential client authenticates (RFC 6749 2.3.1); public clients send `none`.
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+TOKEN_ENDPOINT_AUTH_METHODS = (*CLIENT_AUTH_METHODS, "none")
+
+# RFC 8707 lets `resource` repeat; every other parameter at most once (RFC 6749 3.1, 3.2).
+REPEATABLE = frozenset({"resource"})
+
+# Redirect URIs are https, except loopback ones for native apps.
+REDIRECT_URI_SCHEMES = ("https",)
+# RFC 8252 7.3: loopback IP literals over plain http, never the name "localhost" (8.3).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
+
+_LOOPBACK_ORIGIN = "|".join(re.escape(f"[{h}]" if ":" in h else h) for h in sorted(LOOPBACK_HOSTS))
+# A loopback redirect URI with its port, when it has one a socket can listen on (1-65535,
+# without leading zeros); group 1 is the URI's scheme and host.
+_LOOPBACK_PORT = re.compile(
+    rf"^(http://(?:{_LOOPBACK_ORIGIN}))"
+    r"(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?(?=[/?]|$)"
+)
+
+
+def is_loopback_uri(uri: str) -> bool:
+    """`http://127.0.0.1…` or `http://[::1]…`, any port: an RFC 8252 7.3 loopback redirect URI.
+
+    Raises ValueError for a URI that does not parse (as `urlsplit` does).
+    """
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+
+
+def redirect_uri_registered(uri: str, registered: list[str]) -> bool:
+    """Whether `uri` is character for character one of `registered` (OIDC Core 3.1.2.1,
+    RFC 9700 2.1); only a loopback URI's port may differ (RFC 8252 7.3)."""
+    if uri in registered:
+        return True
+    bare = _LOOPBACK_PORT.sub(r"\1", uri)
+    return any(_LOOPBACK_PORT.match(r) and _LOOPBACK_PORT.sub(r"\1", r) == bare for r in registered)
