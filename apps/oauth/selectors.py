@@ -3,8 +3,8 @@
 An access token is live until it expires (DOT deletes a revoked one). A refresh token is live
 while the token endpoint would still take it: not revoked, still paired with its access token
 (DOT refuses an orphan), used within REFRESH_TOKEN_EXPIRE_SECONDS of that access token's expiry
-(DOT's idle expiry), and its family not past its absolute end (`TokenFamily.expires`,
-enforced by `GatehouseValidator.validate_refresh_token`).
+(DOT's idle expiry), and its family on record and not past its absolute end
+(`TokenFamily.expires`, enforced by `GatehouseValidator.validate_refresh_token`).
 
 Each selector is a queryset or an expression: callers narrow it with `user=` and
 `application=` (values or `OuterRef`s), so every count stays one query.
@@ -39,8 +39,11 @@ def live_refresh_tokens(*, now: datetime | None = None) -> QuerySet:
     tokens = RefreshToken.objects.filter(revoked__isnull=True, access_token__isnull=False)
     if idle := refresh_token_expire_timedelta():
         tokens = tokens.filter(access_token__expires__gt=now - idle)
-    ended = TokenFamily.objects.filter(family=OuterRef("token_family"), expires__lte=now)
-    return tokens.filter(~Exists(ended))
+    # A family whose record is gone has ended (GatehouseValidator.validate_refresh_token).
+    going = TokenFamily.objects.filter(
+        Q(expires__isnull=True) | Q(expires__gt=now), family=OuterRef("token_family")
+    )
+    return tokens.filter(Exists(going))
 
 
 def has_live_access_token(*, user, application, now: datetime | None = None) -> Exists:

@@ -363,7 +363,9 @@ class GatehouseValidator(OAuth2Validator):
             return False
         rt = request.refresh_token_instance
         family = TokenFamily.objects.filter(family=rt.token_family).first() if rt.token_family else None
-        if family is not None and family.expires is not None and family.expires <= timezone.now():
+        # The record says when the family ends; without it (swept by cleartokenfamilies, which
+        # keeps it only a token lifetime past that end) the family has ended.
+        if family is None or (family.expires is not None and family.expires <= timezone.now()):
             return False
         request._gatehouse_family = family
         return True

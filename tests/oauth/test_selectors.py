@@ -116,3 +116,20 @@ def test_a_family_past_its_absolute_end_keeps_only_its_access_token(user, applic
         "revoke impact": (1, 1, 0),
     }
     assert refresh(Client(), application, issued["refresh_token"]).status_code == 400
+
+
+def test_a_family_whose_record_was_swept_has_ended_everywhere(user, application, issued):
+    """cleartokenfamilies deletes a record one access-token lifetime after the family ends, while
+    DOT would take a refresh token for a day after its access token expired: without the record
+    the family has ended, not become endless."""
+    TokenFamily.objects.filter(user=user).delete()
+    AccessToken.objects.update(expires=timezone.now() - timedelta(minutes=1))
+
+    assert everywhere(user, application) == {
+        "api": [(0, 0)],
+        "page lists the app": False,
+        "console users": 0,
+        "console tokens": 0,
+        "revoke impact": (0, 0, 0),
+    }
+    assert refresh(Client(), application, issued["refresh_token"]).status_code == 400
