@@ -6,6 +6,7 @@ starts them together. SQLite has no row locks and serialises writers, so only Po
 """
 
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -14,6 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from apps.oauth.revocation import revoke_tokens
+from apps.oauth.validators import GatehouseValidator
 from tests.oauth_flow import approve, exchange_code, obtain_tokens, pkce_pair, refresh, revoke
 
 pytestmark = [
@@ -127,3 +130,51 @@ def test_refreshes_racing_a_revocation_leave_nothing_alive(user, application):
         if response.status_code == 200:
             assert userinfo(response.json()["access_token"]) == 401
     assert userinfo(tokens["access_token"]) == 401
+
+
+def wait_for_a_lock_wait(timeout: float = 10) -> None:
+    """Return once some connection waits for a row lock (PostgreSQL's own view of it)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("nothing waited for a lock")
+
+
+def test_a_refresh_in_flight_during_a_revoke_all_leaves_nothing_alive(user, application, monkeypatch):
+    """Connected apps' revoke and account deletion sweep with revoke_tokens: a refresh that has
+    its token locked when the sweep starts must not leave its new pair alive once the sweep
+    returns. The refresh is held after validation until the sweep is seen waiting for a lock."""
+    tokens = obtain_tokens(http(), user=user, application=application, scope="read")
+    validated, release = threading.Event(), threading.Event()
+    validate = GatehouseValidator.validate_refresh_token
+
+    def held_validate(self, *args, **kwargs):
+        valid = validate(self, *args, **kwargs)
+        validated.set()
+        release.wait(timeout=30)
+        return valid
+
+    monkeypatch.setattr(GatehouseValidator, "validate_refresh_token", held_validate)
+
+    def sweep() -> int:
+        validated.wait(timeout=30)
+        return revoke_tokens(user=user, applications=[application])
+
+    def conductor() -> None:
+        validated.wait(timeout=30)
+        wait_for_a_lock_wait()
+        release.set()
+
+    refreshed, swept, _ = run_together(
+        lambda: refresh(http(), application, tokens["refresh_token"]), sweep, conductor
+    )
+
+    assert refreshed.status_code == 200
+    assert isinstance(swept, int)
+    assert live_tokens(user) == (0, 0)
+    assert userinfo(refreshed.json()["access_token"]) == 401
+    assert refresh(http(), application, refreshed.json()["refresh_token"]).status_code == 400
