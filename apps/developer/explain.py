@@ -14,6 +14,7 @@ from oauth2_provider.models import check_redirect_to_uri_allowed
 from apps.core.scopes import CATALOGUE
 from apps.oauth.models import Application
 from apps.oauth.supported import (
+    CLAIMS_NOT_SUPPORTED,
     CODE_CHALLENGE_METHODS,
     REPEATABLE,
     RESPONSE_MODES,
@@ -282,6 +283,8 @@ def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list
             "request_uri is not supported: send the parameters in the URL.",
             error="request_uri_not_supported",
         )
+    elif "claims" in query:
+        explanation.add("Claims", "fail", CLAIMS_NOT_SUPPORTED, error="invalid_request")
     elif query.get("response_mode", RESPONSE_MODES[0]) not in RESPONSE_MODES:
         explanation.add(
             "Response mode",

@@ -28,6 +28,10 @@ RESPONSE_TYPES = ("code",)
 RESPONSE_MODES = ("query",)
 PROMPT_VALUES = ("none", "login", "consent")
 ID_TOKEN_SIGNING_ALGS = ("RS256",)
+# OIDC Core 5.5: claims come with scopes only; a `claims` request parameter is refused, not
+# half honoured (oauthlib would parse it and DOT store it, while no claim would follow it).
+CLAIMS_PARAMETER_SUPPORTED = False
+CLAIMS_NOT_SUPPORTED = "The claims parameter is not supported: ask for claims with scopes (profile, email)."
 
 # PKCE is required of every client, with S256 only (RFC 9700 2.1.1).
 CODE_CHALLENGE_METHODS = ("S256",)

@@ -142,6 +142,8 @@ PREDICTIONS = {
     "short-challenge-and-bad-scope": {"code_challenge": "abc", "scope": "openid email"},
     "request-object": {"request": "eyJhbGciOiJub25lIn0.e30."},
     "request-uri": {"request_uri": "https://frame.example.com/request.jwt"},
+    "claims": {"claims": '{"userinfo": {"email": null}}'},
+    "malformed-claims": {"claims": "{bad"},
     "form-post": {"response_mode": "form_post"},
     "form-post-and-bad-scope": {"response_mode": "form_post", "scope": "openid email"},
 }

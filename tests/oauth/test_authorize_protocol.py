@@ -293,6 +293,17 @@ def test_other_response_types_are_unsupported_not_unauthorized(auth_client, appl
     assert redirect_query(response)["error"] == "unsupported_response_type"
 
 
+@pytest.mark.parametrize(
+    "claims", ['{"userinfo": {"email": null}}', '{"id_token": {"acr": {"essential": true}}}']
+)
+def test_the_claims_parameter_is_refused_as_discovery_says(client, user, loopback_app, claims):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/o/.well-known/openid-configuration").json()["claims_parameter_supported"] is False
+    error = loopback_error(client, loopback_app, claims=claims)
+    assert error["error"] == "invalid_request"
+    assert error["error_description"].startswith("The claims parameter is not supported")
+
+
 def test_malformed_claims_with_an_unregistered_redirect_uri_gets_an_error_page(auth_client, application):
     response, _ = screen_for(auth_client, application, claims="{bad", redirect_uri="https://evil.example/cb")
     assert response.status_code == 400

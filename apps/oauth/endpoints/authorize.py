@@ -40,6 +40,7 @@ from apps.oauth.endpoints.guards import OwnOAuthLibCoreMixin
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
 from apps.oauth.supported import (
+    CLAIMS_NOT_SUPPORTED,
     CODE_CHALLENGE_METHODS,
     REPEATABLE,
     RESPONSE_MODES,
@@ -155,6 +156,9 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             return "request_not_supported", "Request objects are not supported."
         if "request_uri" in query:
             return "request_uri_not_supported", "The request_uri parameter is not supported."
+        if "claims" in query:
+            # Discovery says claims_parameter_supported: false; claims come with scopes.
+            return "invalid_request", CLAIMS_NOT_SUPPORTED
         if "create" in query.get("prompt", "").split():
             # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
             return "invalid_request", "prompt=create is not supported; send people to sign up first."
@@ -194,8 +198,6 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         self.oauth2_data = {**credentials, "scope": scopes}
         if "resource" in credentials:
             self.oauth2_data["resource"] = " ".join(credentials["resource"])
-        if "claims" in credentials:
-            self.oauth2_data["claims"] = self.request.GET.get("claims")
         form = self.get_form()
         remember_pending_request(self.request, form.initial, scopes)
         context = self.get_context_data(

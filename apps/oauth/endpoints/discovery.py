@@ -46,7 +46,7 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 "device_authorization_endpoint": endpoint_url(request, "device-authorization"),
                 "prompt_values_supported": list(supported.PROMPT_VALUES),
                 "claims_supported": sorted(set(data["claims_supported"])),
-                "claims_parameter_supported": False,
+                "claims_parameter_supported": supported.CLAIMS_PARAMETER_SUPPORTED,
                 "request_parameter_supported": False,
                 "request_uri_parameter_supported": False,
                 "authorization_response_iss_parameter_supported": True,
