@@ -101,12 +101,7 @@ def test_discovery_lists_the_released_claims_and_scopes(client):
 
 
 @pytest.mark.parametrize(
-    "path",
-    [
-        "/.well-known/oauth-authorization-server",
-        "/.well-known/oauth-authorization-server/o",
-        "/o/.well-known/oauth-authorization-server",
-    ],
+    "path", ["/.well-known/oauth-authorization-server/o", "/o/.well-known/oauth-authorization-server"]
 )
 def test_rfc8414_metadata_agrees_with_discovery(client, path):
     response = client.get(path)
@@ -116,6 +111,19 @@ def test_rfc8414_metadata_agrees_with_discovery(client, path):
 
 def test_rfc8414_metadata_for_another_issuer_path_is_404(client):
     assert client.get("/.well-known/oauth-authorization-server/tenant-b").status_code == 404
+
+
+def test_rfc8414_root_document_is_404_for_an_issuer_with_a_path(client):
+    # RFC 8414 3.3: its issuer (…/o) would differ from the issuer its URL names (the host).
+    assert client.get("/.well-known/oauth-authorization-server").status_code == 404
+
+
+def test_rfc8414_root_document_serves_an_issuer_without_a_path(client, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://id.example.com"}
+    response = client.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    assert response.json()["issuer"] == "https://id.example.com"
+    assert client.get("/.well-known/oauth-authorization-server/o").status_code == 404
 
 
 def test_jwks_publishes_the_active_and_the_rotated_out_keys(client, settings):
@@ -179,7 +187,7 @@ def _clean_env() -> dict:
 
 
 @pytest.mark.parametrize(
-    "path", [DISCOVERY, "/o/.well-known/jwks.json", "/.well-known/oauth-authorization-server"]
+    "path", [DISCOVERY, "/o/.well-known/jwks.json", "/.well-known/oauth-authorization-server/o"]
 )
 def test_read_only_documents_answer_post_with_405_not_a_csrf_error(path, db):
     response = Client(enforce_csrf_checks=True).post(path)

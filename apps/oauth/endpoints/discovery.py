@@ -61,8 +61,11 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
 
 class ServerMetadataView(DiscoveryView):
     """RFC 8414 authorization server metadata: the same document, at the well-known URI built
-    from the issuer (`/.well-known/oauth-authorization-server/o`) and at the root and issuer
-    forms clients also try. Its `issuer` is always the one ID tokens carry (RFC 8414 3.3)."""
+    from the issuer (`/.well-known/oauth-authorization-server/o` for issuer `…/o`), and at the
+    issuer-relative form (`/o/.well-known/oauth-authorization-server`) clients also try.
+
+    The root document belongs to an issuer without a path: for any other, its `issuer` would
+    differ from the URL it was fetched by, which RFC 8414 3.3 forbids, so it is a 404."""
 
     def get(self, request, *args, issuer_path=None, **kwargs):
         if issuer_path is not None:

@@ -1,7 +1,7 @@
 """Gatehouse's protocol endpoints, resolved before DOT's `o/` include.
 
 Paths equal DOT's, so `reverse("oauth2_provider:token")` and friends lead here. The RFC 8414
-document also sits at the site root, where RFC 8414 section 3 puts it.
+document sits where RFC 8414 section 3 puts it for the issuer: `/.well-known/…/<issuer path>`.
 """
 
 from django.urls import path, re_path
@@ -9,7 +9,10 @@ from django.urls import path, re_path
 from apps.oauth.endpoints import authorize, device, discovery, oidc, token
 
 urlpatterns = [
-    path(".well-known/oauth-authorization-server", discovery.ServerMetadataView.as_view()),
+    # The root form names an issuer without a path; ours has one, so this answers 404.
+    path(
+        ".well-known/oauth-authorization-server", discovery.ServerMetadataView.as_view(), {"issuer_path": ""}
+    ),
     path(".well-known/oauth-authorization-server/<path:issuer_path>", discovery.ServerMetadataView.as_view()),
     path("o/.well-known/oauth-authorization-server", discovery.ServerMetadataView.as_view()),
     re_path(r"^o/\.well-known/openid-configuration/?$", discovery.DiscoveryView.as_view()),
