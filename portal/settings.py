@@ -207,7 +207,9 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
-OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+# Codes are kept as hashes (apps.oauth.models.DigestField), like DOT's access and refresh tokens.
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth.DeviceGrant"
 
 GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = bool(env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY"))
 GATEHOUSE_ISSUER = env_url("GATEHOUSE_ISSUER", schemes=("http", "https"), bare=True).rstrip("/")

@@ -1,10 +1,11 @@
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication
+from oauth2_provider.models import AbstractApplication, AbstractDeviceGrant, AbstractGrant
 from oauth2_provider.settings import oauth2_settings
 
 from apps.core.scopes import ALL_SCOPES
@@ -196,3 +197,45 @@ class TokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"Token family {self.family or '(unspent)'}"
+
+
+class Digest(str):
+    """A value read back from a `DigestField`: already the SHA-256 hex digest, never hashed again."""
+
+
+class DigestField(models.CharField):
+    """Keeps only the SHA-256 of what it is given, and looks up by it too.
+
+    DOT saves and finds codes by value (`Grant.objects.get(code=…)`); with this field the code
+    itself never reaches the database, like DOT's hashed token storage, and DOT's queries work
+    unchanged. Values read from the database are `Digest`s, so saving a loaded row keeps them.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else Digest(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if not value or isinstance(value, Digest):
+            return value
+        return Digest(hashlib.sha256(value.encode()).hexdigest())
+
+
+class Grant(AbstractGrant):
+    """DOT's authorization code, stored as a hash (RFC 9700 4.14: codes are credentials)."""
+
+    code = DigestField(max_length=64, unique=True, verbose_name="code (SHA-256)")
+
+    class Meta(AbstractGrant.Meta):
+        # What `cleartokens` deletes by.
+        indexes = [models.Index(fields=["expires"], name="oauth_grant_expires")]
+
+
+class DeviceGrant(AbstractDeviceGrant):
+    """DOT's device authorization (RFC 8628), its device code stored as a hash. The user code
+    stays readable: people type it, it is short-lived and useless without the device code."""
+
+    device_code = DigestField(max_length=64, verbose_name="device code (SHA-256)")
+
+    class Meta(AbstractDeviceGrant.Meta):
+        pass

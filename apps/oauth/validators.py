@@ -41,7 +41,7 @@ from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.oauth import supported
-from apps.oauth.models import Application, TokenFamily
+from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret
 
 AccessToken = get_access_token_model()
@@ -59,7 +59,8 @@ _authenticating = ContextVar("gatehouse_authenticating_request", default=None)
 
 
 def code_hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+    """SHA-256 of a code; a code read back from the database (a `Digest`) is one already."""
+    return code if isinstance(code, Digest) else hashlib.sha256(code.encode()).hexdigest()
 
 
 def session_auth_time(request: HttpRequest) -> datetime | None:

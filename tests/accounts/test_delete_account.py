@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
-from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+from oauth2_provider.models import AccessToken, IDToken, RefreshToken, get_grant_model
 from pytest_django.asserts import assertContains, assertRedirects
 
 from apps.accounts.models import Profile, User
@@ -17,6 +17,7 @@ from tests.conftest import PASSWORD
 from tests.oauth_flow import make_client, obtain_tokens, refresh
 
 pytestmark = pytest.mark.django_db
+Grant = get_grant_model()
 URL = reverse("accounts:delete-account")
 
 

@@ -5,13 +5,14 @@ from urllib.parse import urlencode
 
 from django.test import Client
 from django.utils import timezone
-from oauth2_provider.models import DeviceGrant
+from oauth2_provider.models import get_device_grant_model
 
 from apps.oauth.models import Application
 from tests.conftest import PASSWORD, make_user
 from tests.oauth_flow import FORM, make_client
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DeviceGrant = get_device_grant_model()
 
 
 def test_user_connects_a_device_with_its_code_and_signs_out(page, shot, transactional_db):

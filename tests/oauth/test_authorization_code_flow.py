@@ -351,7 +351,9 @@ def test_discovery_advertises_no_implicit_or_password_grant(client):
 
 
 def test_authorization_code_lifetime_is_the_configured_one(client, user, application, settings):
-    from oauth2_provider.models import Grant
+    from oauth2_provider.models import get_grant_model
+
+    Grant = get_grant_model()
 
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     _verifier, challenge = pkce_pair()

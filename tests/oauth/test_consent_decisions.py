@@ -239,7 +239,9 @@ def test_this_time_only_decisions_keep_listing_what_live_tokens_carry(auth_clien
 
 
 def test_the_code_and_the_consent_are_stored_together_or_not_at_all(auth_client, application, monkeypatch):
-    from oauth2_provider.models import Grant
+    from oauth2_provider.models import get_grant_model
+
+    Grant = get_grant_model()
 
     from apps.oauth import services
     from apps.oauth.models import TokenFamily

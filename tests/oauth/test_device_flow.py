@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, DeviceGrant
+from oauth2_provider.models import AccessToken, get_device_grant_model
 from pytest_django.asserts import assertContains
 
 from apps.audit.models import AuditEvent
@@ -14,6 +14,8 @@ from apps.oauth.models import Application
 from tests.oauth_flow import CLIENT_SECRET, basic_auth, form_post, make_client, token_request
 
 pytestmark = pytest.mark.django_db
+
+DeviceGrant = get_device_grant_model()
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 

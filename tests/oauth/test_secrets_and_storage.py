@@ -1,5 +1,6 @@
-"""Client secrets as hashed ClientSecret rows, and no token or secret in plaintext anywhere."""
+"""Client secrets as hashed ClientSecret rows, and no token, code or secret in plaintext anywhere."""
 
+import hashlib
 import io
 from datetime import timedelta
 
@@ -7,15 +8,26 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, DeviceGrant, RefreshToken
+from oauth2_provider.models import AccessToken, RefreshToken, get_device_grant_model, get_grant_model
 from oauth2_provider.settings import oauth2_settings
 
 from apps.oauth.management.commands import seed_demo
 from apps.oauth.models import Application, ClientSecret
 from apps.oauth.secrets import check_client_secret, create_client_secret, delete_client_secret
-from tests.oauth_flow import CLIENT_SECRET, basic_auth, form_post, make_client, refresh, token_request
+from tests.oauth_flow import (
+    CLIENT_SECRET,
+    approve,
+    basic_auth,
+    form_post,
+    make_client,
+    pkce_pair,
+    refresh,
+    token_request,
+)
 
 pytestmark = pytest.mark.django_db
+
+DeviceGrant = get_device_grant_model()
 
 
 def dump_database() -> str:
@@ -150,3 +162,36 @@ def test_a_loopback_uri_does_not_open_plain_http_to_other_hosts(application):
         "http://127.0.0.1:8765/callback http://[::1]:9/cb https://printer.example.com/cb"
     )
     application.full_clean()
+
+
+def test_unexchanged_codes_are_stored_only_as_hashes(client, user, application, developer):
+    """RFC 9700 4.14: a code is a credential. Neither an authorization code waiting to be
+    exchanged nor a device code being polled is readable from the database."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    _verifier, challenge = pkce_pair()
+    code = approve(client, application, scope="openid", challenge=challenge)["code"]
+    tv = make_client(developer, name="TV", grant_types=[Application.GRANT_DEVICE_CODE], secret=None)
+    device = form_post(
+        client, reverse("oauth2_provider:device-authorization"), {"client_id": tv.client_id}
+    ).json()
+
+    dump = dump_database()
+
+    assert code not in dump and device["device_code"] not in dump
+    assert get_grant_model().objects.get().code == hashlib.sha256(code.encode()).hexdigest()
+    assert DeviceGrant.objects.get().device_code == hashlib.sha256(device["device_code"].encode()).hexdigest()
+    # DOT finds them by the value the client sends, none the wiser.
+    assert get_grant_model().objects.filter(code=code).exists()
+    assert DeviceGrant.objects.filter(device_code=device["device_code"]).exists()
+
+
+def test_a_loaded_code_saved_again_keeps_its_hash(client, user, application, developer):
+    tv = make_client(developer, name="TV", grant_types=[Application.GRANT_DEVICE_CODE], secret=None)
+    device = form_post(
+        client, reverse("oauth2_provider:device-authorization"), {"client_id": tv.client_id}
+    ).json()
+    grant = DeviceGrant.objects.get()
+    grant.status = DeviceGrant.DENIED
+    grant.save()
+
+    assert DeviceGrant.objects.get(device_code=device["device_code"]).status == DeviceGrant.DENIED

@@ -1,7 +1,7 @@
 """Indexes for what `cleartokens` and `cleartokenfamilies` delete by.
 
 DOT's clear_expired() filters access tokens, ID tokens and codes on `expires` and refresh tokens
-on `revoked`; DOT 3.4 indexes none of them, so each batch would scan the whole table. On
+on `revoked`; DOT 3.4 indexes none of them (codes live in oauth.Grant, indexed in 0005), so each batch would scan the whole table. On
 PostgreSQL the indexes are built CONCURRENTLY, so a big token table keeps taking writes.
 """
 
@@ -11,7 +11,6 @@ from django.db import migrations, models
 DOT_INDEXES = [
     (settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL, "expires", "gatehouse_accesstoken_expires"),
     (settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL, "expires", "gatehouse_idtoken_expires"),
-    (settings.OAUTH2_PROVIDER_GRANT_MODEL, "expires", "gatehouse_grant_expires"),
     (settings.OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL, "revoked", "gatehouse_refreshtoken_revoked"),
 ]
 
