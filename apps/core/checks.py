@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.module_loading import import_string
 
 PROCESS_LOCAL_CACHES = {"django.core.cache.backends.locmem.LocMemCache"}
 
@@ -20,3 +22,20 @@ def cache_shared_by_every_process(app_configs, **kwargs) -> list[Warning]:
             id="gatehouse.W002",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def csrf_middleware_for_people(app_configs, **kwargs) -> list[Warning]:
+    """Django's security.W003 and W016, for CsrfViewMiddleware wrapped by `for_people`: Django
+    looks for its dotted path in MIDDLEWARE, so settings silence W003 and this checks instead."""
+    classes = [import_string(path) for path in settings.MIDDLEWARE]
+    if not any(isinstance(cls, type) and issubclass(cls, CsrfViewMiddleware) for cls in classes):
+        return [
+            Warning(
+                "CsrfViewMiddleware (or apps.core.middleware.for_people of it) is not in MIDDLEWARE.",
+                id="gatehouse.W003",
+            )
+        ]
+    if settings.CSRF_USE_SESSIONS or settings.CSRF_COOKIE_SECURE is True:
+        return []
+    return [Warning("CSRF_COOKIE_SECURE is not True (Django's security.W016).", id="gatehouse.W016")]

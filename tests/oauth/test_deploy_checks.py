@@ -88,3 +88,15 @@ def test_a_cache_of_each_process_its_own_is_a_deploy_warning(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with pytest.raises(SystemCheckError, match=r"gatehouse\.W002"):
         call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_without_csrf_middleware_wrapped_or_not_check_deploy_warns(settings):
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if "Csrf" not in path]
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W003"):
+        call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_the_wrapped_csrf_middleware_still_wants_secure_cookies(settings):
+    settings.CSRF_COOKIE_SECURE = False
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W016"):
+        call_command("check", deploy=True, fail_level="WARNING")
