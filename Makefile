@@ -42,6 +42,7 @@ bench: $(STAMP)
 check-deploy: $(STAMP)
 	GATEHOUSE_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	GATEHOUSE_ALLOWED_HOSTS=id.example.com GATEHOUSE_ISSUER=https://id.example.com/o GATEHOUSE_HSTS_PRELOAD=true \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	GATEHOUSE_OIDC_RSA_PRIVATE_KEY="$$($(BIN)/python -c 'from portal.env import oidc_signing_key; import pathlib, tempfile; print(oidc_signing_key(pathlib.Path(tempfile.mkdtemp()) / "k.pem"))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

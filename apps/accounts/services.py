@@ -25,6 +25,13 @@ from apps.accounts.forms import ProfileForm
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
+from apps.core import rowcache
+
+
+def cached_profile(*, user: User) -> Profile:
+    """The user's profile from the shared cache, for the API (every save of it invalidates it)."""
+    cached = rowcache.fetch(Profile.objects.all(), field="user_id", value=user.pk)
+    return cached or Profile.objects.for_user(user)
 
 
 def profile_form(

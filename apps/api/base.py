@@ -1,5 +1,6 @@
 """The base of every Gatehouse API view: credentials, exact scopes, rate limits and their headers."""
 
+from django.utils.cache import add_never_cache_headers
 from oauth2_provider.settings import oauth2_settings
 from rest_framework import views
 from rest_framework.exceptions import NotFound
@@ -54,6 +55,10 @@ class APIView(views.APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if "Cache-Control" not in response:
+            # Answers about an account are never cached (PrivatePagesMiddleware's rule for pages;
+            # machine requests skip that middleware).
+            add_never_cache_headers(response)
         rate_limit = getattr(request, "rate_limit", None)
         if rate_limit is not None:
             for header, value in rate_limit.headers().items():

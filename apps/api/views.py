@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.models import Profile
-from apps.accounts.services import update_profile
+from apps.accounts.services import cached_profile, update_profile
 from apps.api import serializers as s
 from apps.api.base import APIView, resource_server_mode
 from apps.api.permissions import TokenHasScope
@@ -63,7 +63,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: s.UserSerializer, **errors(401, 403, 429)}, summary="The signed-in user")
     def get(self, request: Request) -> Response:
-        request.user.profile = Profile.objects.for_user(request.user)
+        request.user.profile = cached_profile(user=request.user)
         return Response(s.UserSerializer(request.user, context={"request": request}).data)
 
 

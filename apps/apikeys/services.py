@@ -5,6 +5,7 @@ import zlib
 from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
@@ -23,6 +24,7 @@ from apps.apikeys.models import (
 )
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.core import rowcache
 from apps.core.scopes import CATALOGUE, Kind
 
 # Digit order matters for the checksum only: 0-9, A-Z, a-z (README "API keys").
@@ -114,13 +116,16 @@ def revoke_api_key(*, api_key: APIKey, request: HttpRequest | None = None) -> No
 def find_api_key(raw: str) -> APIKey | None:
     """The live key `raw` stands for; None if malformed, unknown, wrong, expired or of an inactive user.
 
-    A mistyped or made-up key fails its checksum here, before any query.
+    A mistyped or made-up key fails its checksum here, before any query; a well-formed one is
+    looked up in the shared cache (apps.core.rowcache), and in one query on a miss.
     """
     key_id = _key_id(raw)
     if key_id is None:
         return None
-    api_key = APIKey.objects.active().select_related("user").filter(key_id=key_id).first()
-    if api_key is None or not check_password(raw, api_key.key_hash):
+    api_key = rowcache.fetch(
+        APIKey.objects.all(), kind="api_key", field="key_id", value=key_id, related=("user",)
+    )
+    if api_key is None or api_key.is_expired() or not check_password(raw, api_key.key_hash):
         return None
     if not api_key.user.is_active:
         return None
@@ -131,6 +136,11 @@ def touch_api_key(api_key: APIKey) -> None:
     """Record use at most once a minute: skip when the loaded row is recent, else a conditional UPDATE."""
     now = timezone.now()
     if api_key.last_used is not None and api_key.last_used > now - LAST_USED_PRECISION:
+        return
+    # A key from the shared cache keeps the `last_used` it was cached with (it drives nothing
+    # but the keys page): the cache says whether this minute's write was made already.
+    precision = int(LAST_USED_PRECISION.total_seconds())
+    if not cache.add(f"gatehouse:apikeys:used:{api_key.pk}", 1, precision):
         return
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
     if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):

@@ -1,3 +1,4 @@
+import functools
 from collections.abc import Callable
 from contextlib import suppress
 
@@ -6,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.http.multipartparser import MultiPartParserError
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.module_loading import import_string
 
 from apps.core.http import basic_credentials
 
@@ -63,6 +65,51 @@ MACHINE_PATHS = (
     "/o/.well-known/",
     "/.well-known/",
 )
+
+
+# Pages under a machine prefix: people read them in a browser, with a session.
+PEOPLE_PATHS = ("/api/docs/",)
+
+
+def is_machine_request(request: HttpRequest) -> bool:
+    return request.path.startswith(MACHINE_PATHS) and not request.path.startswith(PEOPLE_PATHS)
+
+
+def for_people(dotted_path: str) -> type:
+    """The middleware class at `dotted_path`, run for people's requests only: a machine request
+    (the API, the OAuth protocol endpoints) has no session, cookie, message or HTMX header.
+
+    Django has no per-path middleware. This subclass (so checks that look for a middleware class,
+    such as the admin's, still find it) delegates to an instance of the wrapped one, or skips it.
+    """
+    wrapped_class = import_string(dotted_path)
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.wrapped = wrapped_class(get_response)
+        # Django registers only the hooks an instance has: offer exactly the wrapped one's.
+        for name in ("process_view", "process_exception", "process_template_response"):
+            if hasattr(self.wrapped, name):
+                setattr(self, name, functools.partial(_people_only_hook, getattr(self.wrapped, name)))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_machine_request(request):
+            return self.get_response(request)
+        return self.wrapped(request)
+
+    namespace = {
+        "__init__": __init__,
+        "__call__": __call__,
+        "__doc__": f"{dotted_path}, for people's requests only.",
+        # Synchronous, whatever the wrapped one is: Django adapts it under ASGI.
+        "sync_capable": True,
+        "async_capable": False,
+    }
+    return type(f"ForPeople{wrapped_class.__name__}", (wrapped_class,), namespace)
+
+
+def _people_only_hook(hook: Callable, request: HttpRequest, *args):
+    return None if is_machine_request(request) else hook(request, *args)
 
 
 def machine_error(status: int, error: str, description: str) -> JsonResponse:

@@ -190,7 +190,11 @@ def _sign_in(
     known = get_provider(provider)
     if known is None:
         raise ExchangeError(404, "unsupported_provider", f"Sign-in with {provider!r} is not available here.")
-    backend = load_strategy(request).get_backend(provider, redirect_uri=None)
+    # An API request carries no session (apps.core.middleware.for_people): social-core gets a
+    # throwaway one, never saved, as a native app has no browser session to keep state in.
+    strategy = load_strategy()
+    strategy.request = request
+    backend = strategy.get_backend(provider, redirect_uri=None)
     if not isinstance(backend, SUPPORTED):
         raise ExchangeError(
             400,

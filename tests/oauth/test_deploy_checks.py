@@ -22,6 +22,8 @@ def production_env(tmp_path) -> dict:
         # An operator's choice (security.W021 otherwise); production-like means they made it.
         GATEHOUSE_HSTS_PRELOAD="true",
         GATEHOUSE_OIDC_RSA_PRIVATE_KEY=django_settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"],
+        # Several processes share one cache (gatehouse.W002); the check does not connect to it.
+        REDIS_URL="redis://cache.invalid:6379/0",
     )
     return env
 
@@ -79,4 +81,22 @@ def test_allowing_http_redirect_uris_fails_the_deploy_check(settings):
 def test_a_signing_key_generated_on_the_machine_is_a_deploy_warning(settings):
     settings.GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = False
     with pytest.raises(SystemCheckError, match=r"gatehouse\.W001"):
+        call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_a_cache_of_each_process_its_own_is_a_deploy_warning(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W002"):
+        call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_without_csrf_middleware_wrapped_or_not_check_deploy_warns(settings):
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if "Csrf" not in path]
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W003"):
+        call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_the_wrapped_csrf_middleware_still_wants_secure_cookies(settings):
+    settings.CSRF_COOKIE_SECURE = False
+    with pytest.raises(SystemCheckError, match=r"gatehouse\.W016"):
         call_command("check", deploy=True, fail_level="WARNING")

@@ -1,0 +1,147 @@
+"""Database rows in the shared cache, for the credential hot path (DESIGN.md, "Scale").
+
+A bearer credential (an OAuth access token, a personal API key) is validated from the cache
+that every worker and node shares (Redis; local memory on the embedded default), costing one
+SQL statement on a miss and none on a hit. The rows it needs, the credential and its user and
+application, are cached each under its own key, so a change to a user or an app invalidates
+one key, not every credential that points at it.
+
+Coherence: each tracked model's save and delete signals (DOT's `revoke()` and ORM cascades
+included) replace the row's key with a tombstone at once and again when the transaction
+commits. Fills use `cache.add`, so a request that read the row just before the change cannot
+put it back over the tombstone. Code that changes tracked rows without signals (`.update()`,
+raw SQL) must call `forget` itself.
+"""
+
+import copy
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import post_init, post_save, pre_delete
+from django.utils import timezone
+
+from apps.core import metrics
+
+# An upper bound on staleness should an invalidation ever be missed; expiry caps it further.
+MAX_SECONDS = 300
+# Longer than a request takes between reading a row and filling the cache with it.
+TOMBSTONE_SECONDS = 30
+TOMBSTONE = "gatehouse:rowcache:stale"
+_LOADED = "_rowcache_loaded"
+# Per tracked model, fields never put in the cache (a hash, a token column).
+_OMITTED: dict[type[models.Model], tuple[str, ...]] = {}
+
+
+def row_key(model: type[models.Model], value) -> str:
+    # The version names the pickled layout: bump it when a tracked model's fields change.
+    return f"gatehouse:row:v1:{model._meta.label_lower}:{value}"
+
+
+def forget(*keys: str) -> None:
+    """Invalidate `keys` now, and again once the current transaction commits."""
+    keys = [key for key in keys if key]
+    if not keys:
+        return
+    stale = dict.fromkeys(keys, TOMBSTONE)
+    cache.set_many(stale, TOMBSTONE_SECONDS)
+    transaction.on_commit(lambda: cache.set_many(stale, TOMBSTONE_SECONDS))
+
+
+def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...] = ()) -> None:
+    """Cache `model`'s rows by `field`, without the `omit` fields, and invalidate a row's key
+    whenever it is changed or deleted (a save of omitted fields alone changes nothing cached)."""
+    _OMITTED[model] = omit
+
+    attname = model._meta.pk.attname if field == "pk" else model._meta.get_field(field).attname
+
+    def remember(sender, instance, **kwargs) -> None:
+        # Only a value loaded with the row: reading a deferred field here would query.
+        instance.__dict__[_LOADED] = instance.__dict__.get(attname)
+
+    def changed(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
+        if created or (update_fields and set(update_fields) <= set(omit)):
+            return  # nothing cached yet, or nothing cached changed (a sign-in's last_login)
+        # A save may change the key field itself (DOT reusing an access token row on refresh).
+        values = {getattr(instance, field), instance.__dict__.get(_LOADED)} - {None, ""}
+        forget(*(row_key(model, value) for value in values))
+
+    uid = f"rowcache-{model._meta.label_lower}"
+    if field != "pk":
+        post_init.connect(remember, sender=model, weak=False, dispatch_uid=uid)
+    post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+    # Before the delete, so that a deferred key field can still be read.
+    pre_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+
+
+def _seconds_left(expires: datetime | None) -> int:
+    if expires is None:
+        return MAX_SECONDS
+    return min(MAX_SECONDS, int((expires - timezone.now()).total_seconds()))
+
+
+def _expired(instance: models.Model) -> bool:
+    expires = getattr(instance, "expires", None)
+    return expires is not None and expires <= timezone.now()
+
+
+def _cacheable(instance: models.Model) -> models.Model:
+    """A copy without its related rows (cached under their own keys) nor its omitted fields.
+
+    Omitted fields come back deferred: read on access, and left alone by `save()`.
+    """
+    clone = copy.copy(instance)  # Model.__getstate__ copies _state and its fields cache
+    clone._state.fields_cache.clear()
+    for name in (_LOADED, *_OMITTED[type(instance)]):
+        clone.__dict__.pop(name, None)
+    return clone
+
+
+def _count(kind: str | None, *, hit: bool) -> None:
+    if kind is not None:
+        metrics.token_cache_lookup(kind, hit)
+
+
+def fetch(
+    queryset: models.QuerySet,
+    *,
+    kind: str | None = None,
+    field: str,
+    value: str,
+    related: tuple[str, ...] = (),
+) -> models.Model | None:
+    """The row of `queryset` whose `field` is `value`, with its `related` foreign keys loaded:
+    from the cache, else in one query that fills the cache. None when there is none.
+
+    An expired row (by its `expires`) is never served from the cache, and cached no longer
+    than it lives. Every model involved must be `track`ed. With `kind`, the lookup is counted
+    (apps.core.metrics).
+    """
+    model = queryset.model
+    fks = {name: model._meta.get_field(name) for name in related}
+    key = row_key(model, value)
+    instance = cache.get(key)
+    if isinstance(instance, model) and not _expired(instance):
+        keys = {
+            name: row_key(fk.related_model, getattr(instance, fk.attname))
+            for name, fk in fks.items()
+            if getattr(instance, fk.attname) is not None
+        }
+        found = cache.get_many(list(keys.values())) if keys else {}
+        if all(isinstance(found.get(k), fks[name].related_model) for name, k in keys.items()):
+            for name in fks:
+                setattr(instance, name, found[keys[name]] if name in keys else None)
+            _count(kind, hit=True)
+            return instance
+    _count(kind, hit=False)
+    if related:  # select_related() without names would follow every foreign key
+        queryset = queryset.select_related(*related)
+    instance = queryset.filter(**{field: value}).first()
+    ttl = _seconds_left(getattr(instance, "expires", None)) if instance is not None else 0
+    if ttl > 0:
+        cache.add(key, _cacheable(instance), ttl)
+        for name, fk in fks.items():
+            row = getattr(instance, name)
+            if row is not None:
+                cache.add(row_key(fk.related_model, row.pk), _cacheable(row), MAX_SECONDS)
+    return instance

@@ -1,0 +1,26 @@
+"""Access tokens validated from the shared cache (apps.core.rowcache): DOT's lookup, cached."""
+
+from oauth2_provider.models import get_access_token_model
+
+from apps.core import rowcache
+from apps.oauth.models import Application
+
+AccessToken = get_access_token_model()
+
+
+def track_tokens() -> None:
+    """Every save or delete of a token or an app (DOT's `revoke()`, cascades) invalidates it."""
+    # With DOT's token-storage gate the token column is blank; kept out of the cache regardless.
+    rowcache.track(AccessToken, field="token_checksum", omit=("token",))
+    rowcache.track(Application, omit=("client_secret",))
+
+
+def load_access_token(checksum: str):
+    """The access token with this checksum, its user and application loaded; None if unknown."""
+    return rowcache.fetch(
+        AccessToken.objects.all(),
+        kind="access_token",
+        field="token_checksum",
+        value=checksum,
+        related=("user", "application"),
+    )
