@@ -3,11 +3,10 @@
 import logging
 from typing import Any
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 
 from apps.audit.models import AuditEvent
+from apps.core.http import client_ip  # core owns it (core may use it); callers still import it here
 
 log = logging.getLogger("gatehouse.audit")
 
@@ -22,17 +21,6 @@ _SECRET_KEYS = {
     "key",
     "secret",
 }
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The address of whoever sent `request`, as allauth sees it (and rate-limits it): behind a
-    proxy (GATEHOUSE_BEHIND_PROXY, so ALLAUTH_TRUSTED_PROXY_COUNT), the one the proxy saw."""
-    if request is None:
-        return None
-    try:
-        return get_adapter().get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):  # no address at all, or a malformed header
-        return request.META.get("REMOTE_ADDR") or None
 
 
 def record(
