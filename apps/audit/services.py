@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.audit.models import AuditEvent
+from apps.core import metrics
 from apps.core.http import client_ip  # core owns it (core may use it); callers still import it here
 
 log = logging.getLogger("gatehouse.audit")
@@ -43,4 +44,15 @@ def record(
         data=data,
     )
     log.info("audit %s user=%s", kind, event.subject or "-")
+    _count(kind, data)
     return event
+
+
+def _count(kind: AuditEvent.Kind | str, data: dict[str, Any]) -> None:
+    """The event in the metrics: its kind (a closed set), and sign-ins by outcome."""
+    metrics.audit_event(str(kind) if kind in AuditEvent.Kind.values else "other")
+    if kind == AuditEvent.Kind.SIGNED_IN:
+        metrics.sign_in(success=True)
+    elif kind == AuditEvent.Kind.SIGN_IN_FAILED:
+        # allauth's password check records no step; the second-factor hook names its own.
+        metrics.sign_in(success=False, step=str(data.get("step", "password")))

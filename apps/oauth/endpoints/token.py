@@ -1,8 +1,11 @@
 """The token, revocation and introspection endpoints (RFC 6749 3.2, RFC 7009, RFC 7662)."""
 
 import json
+from contextlib import suppress
 
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
@@ -13,9 +16,16 @@ from oauth2_provider.utils import parse_bearer_token
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import urlencode as oauthlib_urlencode
 
+from apps.core import metrics
 from apps.core.http import basic_credentials_present
 from apps.oauth import supported
-from apps.oauth.endpoints.guards import CorsMixin, EndpointGuardMixin, named_client, oauth_error
+from apps.oauth.endpoints.guards import (
+    BODY_CONTENT_TYPES,
+    CorsMixin,
+    EndpointGuardMixin,
+    named_client,
+    oauth_error,
+)
 from apps.oauth.validators import code_hash
 
 AccessToken = get_access_token_model()
@@ -30,6 +40,12 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
         # oauthlib allows the origin on success only; errors must be readable by the app too.
         return named_client(request)
 
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if request.method == "POST":
+            count_grant(request, response)
+        return response
+
     def post(self, request, *args, **kwargs):
         grant_type = request.POST.get("grant_type")
         if not grant_type:
@@ -39,6 +55,24 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
         # Device codes too go through oauthlib, which authenticates the client before looking
         # at the code; DOT's shortcut reports a code's status to anyone who sends it.
         return self.authorization_flow_token_response(request)
+
+
+def count_grant(request: HttpRequest, response: HttpResponse) -> None:
+    """Every answer of the token endpoint, refusals by the guards included, in one place: DOT's
+    `app_authorized` signal would see successes only."""
+    grant_type = ""
+    if request.content_type in BODY_CONTENT_TYPES:
+        with suppress(BadRequest, SuspiciousOperation, UnreadablePostError, MultiPartParserError, ValueError):
+            grant_type = request.POST.get("grant_type", "")  # an unreadable body was refused already
+    error = None
+    if response.status_code != 200:
+        try:
+            error = json.loads(response.content).get("error") or "other"
+        except (ValueError, AttributeError):
+            error = "other"
+    metrics.token_grant(
+        grant_type=grant_type if grant_type in supported.GRANT_TYPES else "other", error=error
+    )
 
 
 @method_decorator(csrf_exempt, name="dispatch")
