@@ -496,10 +496,28 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Text is the plain message (with the request id); json is one object a line with the request's
+# id, user, client, path, status and duration, and an access line per request (apps/core/logs.py).
+# Either way, secrets, codes, tokens and e-mail addresses are masked.
+LOG_FORMAT = env_choice("GATEHOUSE_LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_context": {"()": "apps.core.logs.RequestContextFilter"},
+        "redact": {"()": "apps.core.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "text": {"()": "apps.core.logs.TextFormatter"},
+        "json": {"()": "apps.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "redact"],
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("GATEHOUSE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -509,5 +527,7 @@ LOGGING = {
         "oauth2_provider": {"level": "INFO"},
         "oauthlib": {"level": "WARNING"},
         "requests_oauthlib": {"level": "WARNING"},
+        # runserver and gunicorn print their own access lines in text; JSON has ours instead.
+        "gatehouse.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

@@ -16,13 +16,14 @@ from oauth2_provider.utils import parse_bearer_token
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.common import urlencode as oauthlib_urlencode
 
-from apps.core import metrics
+from apps.core import logs, metrics
 from apps.core.http import basic_credentials_present
 from apps.oauth import supported
 from apps.oauth.endpoints.guards import (
     BODY_CONTENT_TYPES,
     CorsMixin,
     EndpointGuardMixin,
+    basic_client_id,
     named_client,
     oauth_error,
 )
@@ -43,7 +44,7 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)
         if request.method == "POST":
-            count_grant(request, response)
+            observe(request, response)
         return response
 
     def post(self, request, *args, **kwargs):
@@ -57,13 +58,17 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
         return self.authorization_flow_token_response(request)
 
 
-def count_grant(request: HttpRequest, response: HttpResponse) -> None:
-    """Every answer of the token endpoint, refusals by the guards included, in one place: DOT's
-    `app_authorized` signal would see successes only."""
-    grant_type = ""
+def observe(request: HttpRequest, response: HttpResponse) -> None:
+    """Every answer of the token endpoint, refusals by the guards included, in one place (DOT's
+    `app_authorized` signal would see successes only): counted, and its client in the logs."""
+    grant_type, client_id = "", basic_client_id(request)
     if request.content_type in BODY_CONTENT_TYPES:
         with suppress(BadRequest, SuspiciousOperation, UnreadablePostError, MultiPartParserError, ValueError):
-            grant_type = request.POST.get("grant_type", "")  # an unreadable body was refused already
+            # An unreadable body was refused already.
+            grant_type = request.POST.get("grant_type", "")
+            client_id = client_id or request.POST.get("client_id")
+    # The client as the request names it: authenticated or not, that is who called.
+    logs.bind(client_id=client_id)
     error = None
     if response.status_code != 200:
         try:
