@@ -9,7 +9,7 @@ Both are handler filters, so they see records from every logger.
 import json
 import logging
 import re
-import uuid
+import secrets
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ def request_id_for(header: str | None, *, trusted: bool) -> str:
     """The proxy's X-Request-ID when it is trusted and well formed, else a fresh one."""
     if trusted and header and REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def bind_request(request_id: str) -> Token:

@@ -62,7 +62,10 @@ TOKEN_CACHE_LOOKUPS = Counter(
 )
 
 # The hot paths whose latency is worth a histogram, by path prefix.
-TIMED_PATHS = (("/o/token/", "token"), ("/o/authorize/", "authorize"), ("/api/", "api"))
+TIMED_PATHS = tuple(
+    (prefix, LATENCY.labels(endpoint))
+    for prefix, endpoint in (("/o/token/", "token"), ("/o/authorize/", "authorize"), ("/api/", "api"))
+)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # RFC 6749 5.2 and 4.1.2.1, RFC 8628 3.5, and our own slow_down for flooding clients.
 TOKEN_ERRORS = frozenset(
@@ -90,12 +93,21 @@ def _word(value: str) -> str:
     return value if _WORD.fullmatch(value) else "other"
 
 
+# Each request's counter, found by a dict lookup: `labels()` validates and locks every time.
+# Keyed by the label values themselves, so it is as bounded as they are.
+_request_counters: dict[tuple[str, str, int], Counter] = {}
+
+
 def observe_request(*, view: str, method: str, status: int, path: str, seconds: float) -> None:
     """Count one answered request; time it too if it is on a hot path."""
-    REQUESTS.labels(view, method if method in METHODS else "other", str(status)).inc()
-    for prefix, endpoint in TIMED_PATHS:
+    key = (view, method if method in METHODS else "other", status)
+    counter = _request_counters.get(key)
+    if counter is None:
+        counter = _request_counters[key] = REQUESTS.labels(*key[:2], str(status))
+    counter.inc()
+    for prefix, histogram in TIMED_PATHS:
         if path.startswith(prefix):
-            LATENCY.labels(endpoint).observe(seconds)
+            histogram.observe(seconds)
             break
 
 

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from apps.apikeys.services import create_api_key
 from apps.core.metrics import token_cache_lookup
+from apps.core.ratelimit import digest, hit
 from apps.oauth.models import Application
 from tests.conftest import PASSWORD
 from tests.oauth_flow import CLIENT_SECRET, basic_auth, make_client, token_request
@@ -133,6 +134,14 @@ def test_a_throttled_api_call_is_a_refusal(client, scraping, settings, user):
     assert statuses == [200, 429]
     assert value(client, "gatehouse_rate_limit_refusals_total", limit="api:key") == before + 1
     assert key not in scrape(client)
+
+
+def test_a_refusal_is_labelled_by_the_limit_never_by_what_it_counts(client, scraping):
+    bucket = f"token:address:{digest('203.0.113.7')}"
+    before = value(client, "gatehouse_rate_limit_refusals_total", limit="token:address")
+    assert [hit(bucket, limit=1, period=60).allowed for _ in range(2)] == [True, False]
+    assert value(client, "gatehouse_rate_limit_refusals_total", limit="token:address") == before + 1
+    assert digest("203.0.113.7") not in scrape(client)
 
 
 def test_token_cache_lookups_count_hits_and_misses(client, scraping):
