@@ -68,9 +68,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Operations, first so they see every answer: request counts and latency (apps/core/telemetry.py).
+    # Operations, first so it sees every answer: request id, counts, latency, access line
+    # (apps/core/telemetry.py). Cheap and session-free: the machine paths pass through it too.
     "apps.core.telemetry.RequestTelemetryMiddleware",
-    # The product.
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.UnreadableBodyMiddleware",
     "apps.core.middleware.NulCharacterMiddleware",
