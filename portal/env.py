@@ -4,6 +4,7 @@ A wrong value stops start-up with a message that names the variable, so a typo i
 deployment never silently falls back to a default.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +51,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated IP addresses or CIDR networks (`10.0.0.0/8, 192.0.2.7, ::1`)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks, not {item!r}.") from None
+    return networks
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -12,6 +12,7 @@ from portal.env import (
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     env_url,
@@ -34,6 +35,8 @@ ALLOWED_HOSTS = env_list("GATEHOUSE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "
 CSRF_TRUSTED_ORIGINS = env_list("GATEHOUSE_CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("GATEHOUSE_SITE_NAME", "Gatehouse")
 GATEHOUSE_MAX_APPS_PER_USER = env_int("GATEHOUSE_MAX_APPS_PER_USER", 100, minimum=1)
+# One proxy (TLS terminator, load balancer) in front, whose forwarded headers are trusted.
+GATEHOUSE_BEHIND_PROXY = env_bool("GATEHOUSE_BEHIND_PROXY", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -67,6 +70,9 @@ INSTALLED_APPS = [
 # `portal.middleware` wraps what only people's requests need: the API and the OAuth
 # protocol endpoints (apps.core.middleware.MACHINE_PATHS) skip it.
 MIDDLEWARE = [
+    # Operations, first so it sees every answer: request id, counts, latency, access line
+    # (apps/core/telemetry.py). Cheap and session-free: the machine paths pass through it too.
+    "apps.core.telemetry.RequestTelemetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.UnreadableBodyMiddleware",
     "apps.core.middleware.NulCharacterMiddleware",
@@ -403,7 +409,7 @@ REST_FRAMEWORK = {
     },
     # The client address is REMOTE_ADDR, or the proxy's X-Forwarded-For entry behind one proxy;
     # never a header the client could set to get a fresh rate-limit bucket.
-    "NUM_PROXIES": 1 if env_bool("GATEHOUSE_BEHIND_PROXY", False) else 0,
+    "NUM_PROXIES": 1 if GATEHOUSE_BEHIND_PROXY else 0,
 }
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
@@ -473,7 +479,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env_bool("GATEHOUSE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("GATEHOUSE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("GATEHOUSE_HSTS_PRELOAD", False)
@@ -481,12 +487,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("GATEHOUSE_BEHIND_PROXY", False):
+if GATEHOUSE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
     # One proxy in front: the last X-Forwarded-For entry is the client. allauth's rate limits
     # and sessions, the audit trail and the OAuth endpoints' limits all read it this way.
     ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+# --- Metrics ------------------------------------------------------------------------------
+# https://prometheus.github.io/client_python/ : /metrics is off (404) until one of these is set;
+# with both set a scraper needs both. Several gunicorn workers: see README ("Metrics").
+
+GATEHOUSE_METRICS_TOKEN = env_secret("GATEHOUSE_METRICS_TOKEN")
+GATEHOUSE_METRICS_ALLOW = env_networks("GATEHOUSE_METRICS_ALLOW")
 
 # --- Internationalisation and logging ----------------------------------------------------
 
@@ -495,10 +508,28 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Text is the plain message (with the request id); json is one object a line with the request's
+# id, user, client, path, status and duration, and an access line per request (apps/core/logs.py).
+# Either way, secrets, codes, tokens and e-mail addresses are masked.
+LOG_FORMAT = env_choice("GATEHOUSE_LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_context": {"()": "apps.core.logs.RequestContextFilter"},
+        "redact": {"()": "apps.core.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "text": {"()": "apps.core.logs.TextFormatter"},
+        "json": {"()": "apps.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "redact"],
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("GATEHOUSE_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -508,5 +539,7 @@ LOGGING = {
         "oauth2_provider": {"level": "INFO"},
         "oauthlib": {"level": "WARNING"},
         "requests_oauthlib": {"level": "WARNING"},
+        # runserver and gunicorn print their own access lines in text; JSON has ours instead.
+        "gatehouse.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

@@ -3,11 +3,11 @@
 import logging
 from typing import Any
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
 
 from apps.audit.models import AuditEvent
+from apps.core import metrics
+from apps.core.http import client_ip  # core owns it (core may use it); callers still import it here
 
 log = logging.getLogger("gatehouse.audit")
 
@@ -22,17 +22,6 @@ _SECRET_KEYS = {
     "key",
     "secret",
 }
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The address of whoever sent `request`, as allauth sees it (and rate-limits it): behind a
-    proxy (GATEHOUSE_BEHIND_PROXY, so ALLAUTH_TRUSTED_PROXY_COUNT), the one the proxy saw."""
-    if request is None:
-        return None
-    try:
-        return get_adapter().get_client_ip(request)
-    except (PermissionDenied, ImproperlyConfigured):  # no address at all, or a malformed header
-        return request.META.get("REMOTE_ADDR") or None
 
 
 def record(
@@ -55,4 +44,15 @@ def record(
         data=data,
     )
     log.info("audit %s user=%s", kind, event.subject or "-")
+    _count(kind, data)
     return event
+
+
+def _count(kind: AuditEvent.Kind | str, data: dict[str, Any]) -> None:
+    """The event in the metrics: its kind (a closed set), and sign-ins by outcome."""
+    metrics.audit_event(str(kind) if kind in AuditEvent.Kind.values else "other")
+    if kind == AuditEvent.Kind.SIGNED_IN:
+        metrics.sign_in(success=True)
+    elif kind == AuditEvent.Kind.SIGN_IN_FAILED:
+        # allauth's password check records no step; the second-factor hook names its own.
+        metrics.sign_in(success=False, step=str(data.get("step", "password")))

@@ -2,6 +2,8 @@ import base64
 import binascii
 from urllib.parse import unquote_plus, urlencode
 
+from allauth.account.adapter import get_adapter
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponseRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -48,3 +50,14 @@ def _decode_basic(request: HttpRequest) -> tuple[str, str] | None:
         return None
     client_id, separator, secret = decoded.partition(":")
     return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The address of whoever sent `request`, as allauth sees it (and rate-limits it): behind a
+    proxy (GATEHOUSE_BEHIND_PROXY, so ALLAUTH_TRUSTED_PROXY_COUNT), the one the proxy saw."""
+    if request is None:
+        return None
+    try:
+        return get_adapter().get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):  # no address at all, or a malformed header
+        return request.META.get("REMOTE_ADDR") or None

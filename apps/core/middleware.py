@@ -64,6 +64,7 @@ MACHINE_PATHS = (
     "/o/device-authorization/",
     "/o/.well-known/",
     "/.well-known/",
+    "/metrics",
 )
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from apps.core import metrics
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -65,4 +67,6 @@ def hit(bucket: str, *, limit: int, period: int) -> RateLimit:
     except ValueError:  # the window closed between add and incr
         cache.set(count_key, 1, ttl)
         used = 1
+    if used > limit:
+        metrics.rate_limit_refused(bucket)
     return RateLimit(limit=limit, used=used, reset=reset)

@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz/", views.healthz, name="healthz"),
+    # No trailing slash: the path every Prometheus scrape config assumes.
+    path("metrics", views.metrics, name="metrics"),
 ]

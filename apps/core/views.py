@@ -1,13 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from apps.core.http import HtmxHttpRequest
+from apps.core.metrics import exposition, scrape_enabled, scrape_refusal
 from apps.core.middleware import MACHINE_PATHS, machine_error, unreadable_body_response
 
 # What a signed-in user can do, in the order the dashboard shows it.
@@ -55,6 +57,15 @@ def healthz(request: HtmxHttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape target, in the text format every Prometheus reads (0.0.4)."""
+    if not scrape_enabled():
+        raise Http404
+    return scrape_refusal(request) or HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from apps.core import metrics
 from apps.social import native
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -56,6 +57,10 @@ OAUTH_ERROR = inline_serializer(
 class TokenExchangeThrottle(AnonRateThrottle):
     scope = "social_exchange"
     rate = "30/minute"  # per client IP; each attempt costs calls to the provider
+
+    def throttle_failure(self) -> bool:
+        metrics.rate_limit_refused(self.scope)
+        return super().throttle_failure()
 
 
 def _first_error(errors: dict) -> str:

@@ -80,6 +80,21 @@ def test_lists_are_comma_separated(monkeypatch):
     assert env.env_list("GATEHOUSE_ALLOWED_HOSTS", []) == ["id.example.com", "auth.example.com"]
 
 
+def test_networks_are_addresses_or_cidrs(monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_METRICS_ALLOW", "10.0.0.0/8, 192.0.2.7,::1")
+    assert [str(n) for n in env.env_networks("GATEHOUSE_METRICS_ALLOW")] == [
+        "10.0.0.0/8",
+        "192.0.2.7/32",
+        "::1/128",
+    ]
+
+
+def test_a_network_that_is_not_one_is_refused_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_METRICS_ALLOW", "10.0.0.0/8,prometheus.internal")
+    with pytest.raises(ImproperlyConfigured, match="GATEHOUSE_METRICS_ALLOW"):
+        env.env_networks("GATEHOUSE_METRICS_ALLOW")
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("TRUE", True)])
 def test_booleans_accept_true_or_false(raw, expected, monkeypatch):
     monkeypatch.setenv("GATEHOUSE_FLAG", raw)
