@@ -4,13 +4,33 @@ Validation of profile input is ProfileForm's, through `update_profile`; the inpu
 here only describes it for the schema. No serializer ever carries a token or key value.
 """
 
+import copy
+from typing import ClassVar
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Profile, User
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class BuiltOnceModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer that builds its fields from the model once per class, not per instance.
+
+    DRF introspects every model field's options each time a ModelSerializer is made: on
+    `/api/me/` that was a third of the request. Read-only shapes never change, so each instance
+    gets a copy of the first build, as `Serializer` does with declared fields.
+    """
+
+    _built: ClassVar[dict[type, dict]] = {}
+
+    def get_fields(self) -> dict:
+        built = self._built.get(type(self))
+        if built is None:
+            built = self._built[type(self)] = super().get_fields()
+        return copy.deepcopy(built)
+
+
+class ProfileSerializer(BuiltOnceModelSerializer):
     # A URL or "" (no website): OpenAPI's `format: uri` would call the empty string invalid.
     website = serializers.CharField(read_only=True, help_text="The user's website, or an empty string.")
     avatar = serializers.SerializerMethodField(help_text="Absolute URL of the profile picture, or null.")
@@ -41,7 +61,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     )
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(BuiltOnceModelSerializer):
     display_name = serializers.CharField(read_only=True)
     profile = ProfileSerializer(read_only=True)
 

@@ -141,3 +141,13 @@ def test_api_answers_conform_to_the_schema(api_schema, api_key, issue, path, met
 
     with wsgi_requests_keep_the_test_transaction():
         call()
+
+
+def test_model_serializers_build_their_fields_once_per_class():
+    """BuiltOnceModelSerializer: a second instance copies the first build, never shares it."""
+    from apps.api.serializers import UserSerializer
+
+    first, second = UserSerializer().fields, UserSerializer().fields
+    assert list(first) == list(second)
+    assert first["email"] is not second["email"]
+    assert first["profile"].fields["bio"] is not second["profile"].fields["bio"]
