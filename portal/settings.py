@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "apps.core",
     "apps.accounts",
     "apps.audit",
@@ -410,6 +412,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Background tasks -------------------------------------------------------------------
+# https://django-tasks.readthedocs.io/ (the backport of Django 6's tasks) and django-tasks-db:
+# e-mails and domain checks wait in the database for `manage.py db_worker` (README, "Production").
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Static and media files --------------------------------------------------------------
 
