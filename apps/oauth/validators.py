@@ -206,6 +206,27 @@ class GatehouseValidator(OAuth2Validator):
             return False
         return check_client_secret(application=application, value=provided_secret)
 
+    # --- Bearer tokens: a suspended app's or a locked account's tokens stop at once -------
+
+    def validate_bearer_token(self, token, scopes, request):
+        """DOT's check, which refuses a suspended app's tokens (`Application.is_usable`), then
+        the token's user, loaded with it: a locked account's tokens stop without being revoked.
+
+        Both flags are read from the objects loaded with the token, so a cache of access tokens
+        must be invalidated when an application or user is saved.
+        """
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        user = request.access_token.user
+        if user is not None and not user.is_active:
+            request.access_token = request.user = request.client = None
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid.",
+            }
+            return False
+        return True
+
     # --- Grants that do not exist -------------------------------------------------------
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
@@ -346,6 +367,8 @@ class GatehouseValidator(OAuth2Validator):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         rt = request.refresh_token_instance
+        if rt.user is not None and not rt.user.is_active:
+            return False  # staff locked the account: no new tokens until they unlock it
         family = TokenFamily.objects.filter(family=rt.token_family).first() if rt.token_family else None
         if family is not None and family.expires is not None and family.expires <= timezone.now():
             return False
