@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # OAUTHLIB_INSECURE_TRANSPORT lets the playground (requests-oauthlib) talk to this server over plain http.
-DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1
+# GATEHOUSE_VERIFICATION_ALLOW_PRIVATE lets app verification check a proof served on this machine.
+DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1 GATEHOUSE_VERIFICATION_ALLOW_PRIVATE=true
 
 .PHONY: run test lint format bench check-deploy clean
 

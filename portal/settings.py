@@ -419,6 +419,13 @@ SPECTACULAR_SETTINGS = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- App verification --------------------------------------------------------------------
+
+# The domain check fetches https://<domain>/.well-known/... on the developer's say-so, so it never
+# reaches private, loopback or link-local addresses, nor plain http, unless this is on: for
+# development and tests only, where the proof server is on this machine.
+GATEHOUSE_VERIFICATION_ALLOW_PRIVATE = env_bool("GATEHOUSE_VERIFICATION_ALLOW_PRIVATE", False)
+
 # --- Static and media files --------------------------------------------------------------
 
 STATIC_URL = "static/"
