@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.developer",
     "apps.apikeys",
     "apps.api",
+    "apps.staff",
 ]
 
 MIDDLEWARE = [
