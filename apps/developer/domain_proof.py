@@ -139,7 +139,7 @@ def txt_records(name: str) -> list[str]:
     return [b"".join(record.strings).decode(errors="replace") for record in answer]
 
 
-def _is_address(domain: str) -> bool:
+def is_address(domain: str) -> bool:
     try:
         ipaddress.ip_address(domain)
     except ValueError:
@@ -160,7 +160,7 @@ def file_urls(domain: str, homepage_url: str) -> list[str]:
 def find_proof(*, domain: str, token: str, homepage_url: str = "") -> Proof:
     """The first proof found for `domain` holding `token`, or ProofError saying what was tried."""
     problems = []
-    if not _is_address(domain):
+    if not is_address(domain):
         name = dns_record_name(domain)
         try:
             if dns_record_value(token) in (value.strip() for value in txt_records(name)):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.developer.domain_proof import ProofError, find_proof
+from apps.developer.domain_proof import ProofError, find_proof, is_address
 from apps.oauth.identity import changed_parts, identity_snapshot
 from apps.oauth.models import Application
 
@@ -257,7 +257,8 @@ def app_panel(application: Application) -> dict:
         "domain": domain,
         "problem": problem,
         "can_request": application.verification in (State.UNVERIFIED, State.REJECTED) and not problem,
-        "dns_name": domain_proof.dns_record_name(domain) if domain else "",
+        # An IP address has no DNS zone to publish in: only the file can prove it.
+        "dns_name": domain_proof.dns_record_name(domain) if domain and not is_address(domain) else "",
         "dns_value": domain_proof.dns_record_value(application.verification_token),
         "file_url": domain_proof.proof_file_url(domain) if domain else "",
         "token": application.verification_token,
