@@ -156,6 +156,9 @@ def test_get_is_not_allowed(dev_client, application):
     assert dev_client.get(request_url(application)).status_code == 405
 
 
+# The worker closes its database connection when it is done, as a real one does: a test
+# transaction would not survive that on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_the_check_runs_in_the_database_queue_and_a_worker_finishes_it(
     dev_client, application, allow_private, settings
 ):
