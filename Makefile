@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # OAUTHLIB_INSECURE_TRANSPORT lets the playground (requests-oauthlib) talk to this server over plain http.
-DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1
+# GATEHOUSE_VERIFICATION_ALLOW_PRIVATE lets app verification check a proof served on this machine.
+DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1 GATEHOUSE_VERIFICATION_ALLOW_PRIVATE=true
 
 .PHONY: run test lint format bench check-deploy clean
 
@@ -22,6 +23,9 @@ run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v 0
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo --port $(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (e-mails go to var/outbox/). Ctrl-C stops it."
+	@# The task worker (e-mails, domain checks) runs beside the server and stops with it, by PID.
+	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)

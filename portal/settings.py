@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "apps.core",
     "apps.accounts",
     "apps.audit",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "apps.developer",
     "apps.apikeys",
     "apps.api",
+    "apps.staff",
 ]
 
 # `portal.middleware` wraps what only people's requests need: the API and the OAuth
@@ -428,6 +431,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Background tasks -------------------------------------------------------------------
+# https://django-tasks.readthedocs.io/ (the backport of Django 6's tasks) and django-tasks-db:
+# e-mails and domain checks wait in the database for `manage.py db_worker` (README, "Production").
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- App verification --------------------------------------------------------------------
+
+# The domain check fetches https://<domain>/.well-known/... on the developer's say-so, so it never
+# reaches private, loopback or link-local addresses, nor plain http, unless this is on: for
+# development and tests only, where the proof server is on this machine.
+GATEHOUSE_VERIFICATION_ALLOW_PRIVATE = env_bool("GATEHOUSE_VERIFICATION_ALLOW_PRIVATE", False)
 
 # --- Static and media files --------------------------------------------------------------
 

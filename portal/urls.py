@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("apps.social.urls")),
     path("", include("apps.developer.urls")),
     path("", include("apps.apikeys.urls")),
+    path("", include("apps.staff.urls")),
     path("api/", include("apps.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("o/", include(dot_patterns, namespace="oauth2_provider")),

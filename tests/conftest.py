@@ -26,6 +26,9 @@ def pytest_configure(config):
         *settings.PASSWORD_HASHERS,
     ]
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    # Background tasks run inline, so a test sees their effect; tests/developer/test_tasks.py
+    # goes through the database backend and its worker instead.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -24,6 +25,7 @@ FILTERS = {
             *(Kind.EMAIL_CONFIRMED, Kind.EMAIL_ADDED, Kind.EMAIL_REMOVED, Kind.EMAIL_PRIMARY),
             *(Kind.MFA_ENABLED, Kind.MFA_DISABLED, Kind.MFA_RECOVERY_CODES),
             *(Kind.IDENTITY_LINKED, Kind.IDENTITY_UNLINKED),
+            *(Kind.ACCOUNT_LOCKED, Kind.ACCOUNT_UNLOCKED, Kind.SIGNED_OUT_EVERYWHERE, Kind.MFA_RESET),
         ],
     ),
     "apps": (
@@ -34,6 +36,9 @@ FILTERS = {
             *(Kind.APP_CREATED, Kind.APP_UPDATED, Kind.APP_DELETED, Kind.REDIRECT_URIS_CHANGED),
             *(Kind.SECRET_CREATED, Kind.SECRET_DELETED, Kind.APP_TOKENS_REVOKED),
             *(Kind.KEY_CREATED, Kind.KEY_REVOKED),
+            *(Kind.VERIFICATION_REQUESTED, Kind.VERIFICATION_DOMAIN_PROVEN, Kind.VERIFICATION_CHECK_FAILED),
+            *(Kind.VERIFICATION_APPROVED, Kind.VERIFICATION_REJECTED, Kind.VERIFICATION_LOST),
+            *(Kind.APP_SUSPENDED, Kind.APP_REINSTATED),
         ],
     ),
 }
@@ -44,6 +49,9 @@ ALERT_KINDS = {
     Kind.MFA_DISABLED,
     Kind.PASSWORD_RESET,
     Kind.EMAIL_ADDED,
+    Kind.ACCOUNT_LOCKED,
+    Kind.MFA_RESET,
+    Kind.APP_SUSPENDED,
 }
 MFA_TYPES = {
     "totp": "authenticator app",
@@ -67,6 +75,11 @@ def describe(event: AuditEvent) -> str:
         parts.append("Changed " + ", ".join(str(f).replace("_", " ") for f in data["fields"]))
     if data.get("scope"):
         parts.append(f"Scopes: {data['scope']}")
+    if data.get("reason"):
+        parts.append(f"Reason: {data['reason']}")
+    if data.get("staff"):
+        # Staff act on someone's account: the log names who, so the person can ask.
+        parts.append(f"By {data['staff']} ({settings.SITE_NAME} staff)")
     return " · ".join(parts)
 
 

@@ -32,6 +32,8 @@ DASHBOARD_TILES = [
     ("api:docs", "API reference", "The REST API and how to authenticate to it."),
 ]
 
+STAFF_TILE = "Verification queue, apps, people and the last day's sign-ins."
+
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
@@ -44,6 +46,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     tiles = [{"url": reverse(name), "title": title, "text": text} for name, title, text in DASHBOARD_TILES]
+    if request.user.is_staff:
+        tiles.append({"url": reverse("staff:overview"), "title": "Staff console", "text": STAFF_TILE})
     return render(request, "core/dashboard.html", {"tiles": tiles})
 
 

@@ -18,7 +18,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
 from apps.core.scopes import describe
-from apps.developer import playground, services
+from apps.developer import playground, services, verification
 from apps.developer.explain import explain_authorize_url
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.models import Application
@@ -151,6 +151,8 @@ def playground_add_callback(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         after=split_uris(app.redirect_uris),
     )
     messages.success(request, f"Added {callback} to the redirect URIs of {app.name}.")
+    if verification.note_identity_change(application=app, request=request):
+        messages.warning(request, f"{app.name} is unverified again: {app.verification_note}")
     return redirect(f"{reverse('developer:playground')}?app={app.pk}")
 
 

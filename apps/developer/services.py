@@ -17,6 +17,7 @@ from apps.core.scopes import describe
 from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.consent import consent_context
+from apps.oauth.identity import changed_parts
 from apps.oauth.models import Application
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.selectors import (
@@ -68,6 +69,39 @@ def register_application(*, application: Application, owner: User) -> Applicatio
         application.hash_client_secret = False
         application.algorithm = Application.RS256_ALGORITHM
         application.save()
+    return application
+
+
+# Fields only staff and the verification flow change: a settings save must never write back a
+# stale copy of them (the domain check runs in a worker meanwhile).
+STAFF_OWNED_FIELDS = frozenset(
+    {
+        "verification",
+        "verification_domain",
+        "verification_token",
+        "verified_identity",
+        "verification_note",
+        "verification_requested",
+        "verification_decided",
+        "verification_decided_by",
+        "suspended",
+        "suspended_reason",
+        "suspended_at",
+        "suspended_by",
+        "skip_authorization",
+        "is_resource_server",
+    }
+)
+
+
+def save_settings(*, application: Application) -> Application:
+    """Save what the developer edits, leaving the staff-owned columns as the database has them."""
+    fields = [
+        field.name
+        for field in Application._meta.concrete_fields
+        if not field.primary_key and field.name not in STAFF_OWNED_FIELDS
+    ]
+    application.save(update_fields=fields)
     return application
 
 
@@ -171,7 +205,6 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
         homepage_url=_https(data.get("homepage_url") or ""),
         privacy_policy_url=_https(data.get("privacy_policy_url") or ""),
         terms_url=_https(data.get("terms_url") or ""),
-        verified=bool(application and application.verified),
         user=owner,
         required_scopes=[s for s in data.getlist("required_scopes") if s in requested],
         scope_justifications={
@@ -181,6 +214,14 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
     if application is not None:
         draft.logo = application.logo.name
     redirects = split_uris(" ".join(data.getlist("redirect_uris")))
+    draft.redirect_uris = " ".join(redirects)
+    # The preview shows the badge the saved change would leave: renaming loses it.
+    if (
+        application is not None
+        and application.verified
+        and not changed_parts(draft, application.verified_identity)
+    ):
+        draft.verification = Application.Verification.VERIFIED
     account = {
         "name": "A person signing in",
         "email": owner.email,

@@ -23,6 +23,11 @@ urlpatterns = [
         name="app-confirm-revoke-tokens",
     ),
     path("developer/apps/<int:pk>/revoke-tokens/", views.app_revoke_tokens, name="app-revoke-tokens"),
+    path(
+        "developer/apps/<int:pk>/request-verification/",
+        views.app_request_verification,
+        name="app-request-verification",
+    ),
     path("developer/apps/<int:pk>/delete/", views.app_delete, name="app-delete"),
     path("developer/playground/", playground.playground_page, name="playground"),
     path("developer/playground/explain/", playground.playground_explain, name="playground-explain"),

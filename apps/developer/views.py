@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
 from apps.core.scopes import describe
-from apps.developer import services
+from apps.developer import services, verification
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
 from apps.oauth.models import Application, ClientSecret
@@ -77,6 +77,7 @@ def _detail_context(request: HtmxHttpRequest, app: Application, **extra) -> dict
         "is_confidential": app.client_type == Application.CLIENT_CONFIDENTIAL,
         "redirect_uris": split_uris(app.redirect_uris),
         "endpoints": [(label, request.build_absolute_uri(reverse(name))) for label, name in ENDPOINTS],
+        "verification": verification.app_panel(app),
         **extra,
     }
 
@@ -149,8 +150,10 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     before_uris, before_logo = split_uris(app.redirect_uris), app.logo.name
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=app, user=request.user)
     if form.is_valid():
-        app = form.save()
+        app = services.save_settings(application=form.save(commit=False))
         services.replace_logo(application=app, previous=before_logo)
+        if verification.note_identity_change(application=app, request=request):
+            messages.warning(request, f"{app.name} is unverified again: {app.verification_note}")
         audit = {"application": app.name, "client_id": app.client_id}
         if form.changed_data:
             record(Kind.APP_UPDATED, user=request.user, request=request, fields=form.changed_data, **audit)
@@ -167,6 +170,19 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Your changes are saved.")
         return redirect("developer:app-detail", pk=app.pk)
     return _render_form(request, form, app=app, kind=None)
+
+
+@login_required
+@require_POST
+def app_request_verification(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    app = _owned(request, pk)
+    try:
+        verification.request_verification(application=app, request=request)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Checking {app.verification_domain}. We'll e-mail you the result.")
+    return redirect(reverse("developer:app-detail", args=[app.pk]) + "#verification-title")
 
 
 @login_required

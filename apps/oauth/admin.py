@@ -14,11 +14,28 @@ class GatehouseApplicationAdmin(ApplicationAdmin):
         "client_id",
         "user",
         "client_type",
-        "verified",
+        "verification",
+        "suspended",
         "skip_authorization",
         "is_resource_server",
     )
-    list_filter = ("client_type", "verified", "skip_authorization", "is_resource_server")
+    list_filter = ("client_type", "verification", "suspended", "skip_authorization", "is_resource_server")
+    # Verification and suspension change through the staff console, which audits and e-mails.
+    readonly_fields = (
+        *ApplicationAdmin.readonly_fields,
+        "verification",
+        "verification_domain",
+        "verification_token",
+        "verified_identity",
+        "verification_note",
+        "verification_requested",
+        "verification_decided",
+        "verification_decided_by",
+        "suspended",
+        "suspended_reason",
+        "suspended_at",
+        "suspended_by",
+    )
 
 
 @admin.register(Consent)

@@ -1,4 +1,5 @@
 import hashlib
+import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -10,6 +11,10 @@ from oauth2_provider.settings import oauth2_settings
 
 from apps.core.scopes import ALL_SCOPES
 from apps.oauth.supported import is_loopback_uri
+
+
+def new_verification_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def logo_path(application: "Application", filename: str) -> str:
@@ -32,13 +37,51 @@ class Application(AbstractApplication):
     required_scopes = models.JSONField(default=list, blank=True)
     scope_justifications = models.JSONField(default=dict, blank=True)
     grant_types = models.JSONField(default=list, blank=True)
-    verified = models.BooleanField(default=False, help_text="Staff checked who runs this app.")
+
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", "Unverified"
+        CHECKING = "checking", "Checking the domain"
+        IN_REVIEW = "in_review", "In review"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    # Who runs the app, as staff confirmed it (apps.developer.verification moves it along).
+    verification = models.CharField(
+        max_length=16, choices=Verification.choices, default=Verification.UNVERIFIED, db_index=True
+    )
+    verification_domain = models.CharField(max_length=253, blank=True)
+    # What the developer puts in DNS or at /.well-known/ to prove the domain is theirs.
+    verification_token = models.CharField(max_length=64, default=new_verification_token)
+    # Name, logo hash, homepage and redirect domains when verification was asked for: a change
+    # to any of them puts the app back to unverified.
+    verified_identity = models.JSONField(default=dict, blank=True)
+    verification_note = models.TextField(max_length=1000, blank=True, help_text="Why it was refused or lost.")
+    verification_requested = models.DateTimeField(null=True, blank=True)
+    verification_decided = models.DateTimeField(null=True, blank=True)
+    verification_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    suspended = models.BooleanField(default=False, help_text="Its tokens and sign-ins stop working.")
+    suspended_reason = models.TextField(max_length=1000, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_resource_server = models.BooleanField(
         default=False, help_text="May call the introspection endpoint for any token."
     )
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    @property
+    def verified(self) -> bool:
+        """Staff confirmed who runs this app, and nothing that identifies it changed since."""
+        return self.verification == self.Verification.VERIFIED
+
+    def is_usable(self, request) -> bool:
+        """DOT's hook: a suspended app is, to every endpoint, an unknown client (invalid_client)."""
+        return not self.suspended and super().is_usable(request)
 
     @property
     def allowed_scope_set(self) -> set[str]:

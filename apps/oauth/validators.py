@@ -209,12 +209,31 @@ class GatehouseValidator(OAuth2Validator):
             return False
         return check_client_secret(application=application, value=provided_secret)
 
-    # --- Bearer tokens: from the cache every node shares -----------------------------------
+    # --- Bearer tokens: from the shared cache; a suspended app's or locked account's stop ---
 
     def _load_access_token(self, token):
         """DOT's lookup by checksum (what `validate_bearer_token` checks), through the shared
         cache: no SQL on a hit, one statement on a miss; revocation invalidates it at once."""
         return load_access_token(code_hash(token))
+
+    def validate_bearer_token(self, token, scopes, request):
+        """DOT's check, which refuses a suspended app's tokens (`Application.is_usable`), then
+        the token's user, loaded with it: a locked account's tokens stop without being revoked.
+
+        Both flags are read from the objects loaded with the token, so a cache of access tokens
+        must be invalidated when an application or user is saved.
+        """
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        user = request.access_token.user
+        if user is not None and not user.is_active:
+            request.access_token = request.user = request.client = None
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid.",
+            }
+            return False
+        return True
 
     # --- Grants that do not exist -------------------------------------------------------
 
@@ -371,6 +390,8 @@ class GatehouseValidator(OAuth2Validator):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
         rt = request.refresh_token_instance
+        if rt.user is not None and not rt.user.is_active:
+            return False  # staff locked the account: no new tokens until they unlock it
         family = TokenFamily.objects.filter(family=rt.token_family).first() if rt.token_family else None
         # The record says when the family ends; without it (swept by cleartokenfamilies, which
         # keeps it only a token lifetime past that end) the family has ended.

@@ -1,8 +1,9 @@
 """STYLE.md's import rule, kept by a test: every `apps.X` an app imports must be allowed.
 
-`api` may import every app; `developer` and `social` may import `oauth`; every app may import
-`accounts`, `audit` and `core`, and those three only the ones below them (core, then audit,
-then accounts), so they never import back; nothing imports `api`. Reaching a model by name
+`api` may import every app but `staff`; `developer` and `social` may import `oauth`; `staff`
+(the staff console) may import `oauth` and `developer`; every app may import `accounts`, `audit`
+and `core`, and those three only the ones below them (core, then audit, then accounts), so they
+never import back; nothing imports `api` or `staff`. Reaching a model by name
 (`django_apps.get_model("oauth", ...)`) or a module by string (`import_module`) counts too.
 """
 
@@ -20,7 +21,8 @@ ALLOWED = {
     "apikeys": set(FOUNDATIONS),
     "developer": {*FOUNDATIONS, "oauth"},
     "social": {*FOUNDATIONS, "oauth"},
-    "api": set(APPS) - {"api"},
+    "staff": {*FOUNDATIONS, "oauth", "developer"},
+    "api": set(APPS) - {"api", "staff"},
 }
 
 

@@ -22,7 +22,7 @@ def second_app(developer) -> Application:
         name="Album Maker",
         grant_types=[Application.GRANT_AUTHORIZATION_CODE],
         allowed_scopes=SCOPES,
-        verified=True,
+        verification=Application.Verification.VERIFIED,
     )
 
 

@@ -49,7 +49,7 @@ def test_unverified_app_carries_a_warning(auth_client, application):
 
 
 def test_verified_app_shows_the_badge_and_no_warning(auth_client, application):
-    application.verified = True
+    application.verification = application.Verification.VERIFIED
     application.save()
     response, _ = screen_for(auth_client, application)
     assertContains(response, "Verified app")

@@ -334,7 +334,19 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         for classes, friendly_title, friendly_help in FRIENDLY_ERRORS:
             if isinstance(error.oauthlib_error, classes):
                 title, help_text = friendly_title, friendly_help.format(site=site)
+        if suspended := self.suspended_application(error):
+            # DOT sees a suspended app as unknown (Application.is_usable); people are told why.
+            title = f"{suspended.name} is suspended"
+            help_text = f"{site} has suspended this app, so you can't sign in to it. Nothing was shared."
         return super().error_response(error, application, error_title=title, error_help=help_text, **kwargs)
+
+    def suspended_application(self, error) -> Application | None:
+        if not isinstance(error.oauthlib_error, oauth_errors.InvalidClientIdError):
+            return None
+        client_id = self.request.GET.get("client_id") or self.request.POST.get("client_id")
+        if not client_id:
+            return None
+        return Application.objects.filter(client_id=client_id, suspended=True).first()
 
     def failure(self, title: str, help_text: str) -> HttpResponse:
         context = {"error": {"error": "invalid_request"}, "error_title": title, "error_help": help_text}

@@ -156,8 +156,13 @@ class IntrospectTokenView(EndpointGuardMixin, dot_views.IntrospectTokenView):
     def complete(request: HttpRequest, token: str, data: dict) -> dict:
         """DOT's answer for a live token, plus the members resource servers also read (RFC 7662
         2.2): `token_type`, `iat`, `iss`, and `sub` as ID tokens and userinfo carry it."""
-        row = AccessToken.objects.filter(token_checksum=code_hash(token)).values("created", "user_id").first()
-        if row is None:  # revoked since DOT looked
+        row = (
+            AccessToken.objects.filter(token_checksum=code_hash(token))
+            .values("created", "user_id", "application__suspended", "user__is_active")
+            .first()
+        )
+        if row is None or row["application__suspended"] or row["user__is_active"] is False:
+            # Revoked since DOT looked, or staff suspended its app or locked its account.
             return {"active": False}
         data.update(
             token_type="Bearer", iat=int(row["created"].timestamp()), iss=oauth2_settings.oidc_issuer(request)
