@@ -48,6 +48,12 @@ def forget(*keys: str) -> None:
     transaction.on_commit(lambda: cache.set_many(stale, TOMBSTONE_SECONDS))
 
 
+def forget_row(instance: models.Model) -> None:
+    """Invalidate a row cached by its primary key (a user, an app) that was changed with
+    `.update()`, which sends no signal: a conditional update that settles a race, say."""
+    forget(row_key(type(instance), instance.pk))
+
+
 def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...] = ()) -> None:
     """Cache `model`'s rows by `field`, without the `omit` fields, and invalidate a row's key
     whenever it is changed or deleted (a save of omitted fields alone changes nothing cached)."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.core import rowcache
 from apps.developer.domain_proof import ProofError, find_proof, is_address
 from apps.oauth.identity import changed_parts, identity_snapshot
 from apps.oauth.models import Application
@@ -116,6 +117,7 @@ def _move(application: Application, *, source, **fields) -> bool:
     """Change state only if it is still `source` (a conditional UPDATE: settled in the database)."""
     if not Application.objects.filter(pk=application.pk, verification=source).update(**fields):
         return False
+    rowcache.forget_row(application)
     for name, value in fields.items():
         setattr(application, name, value)
     return True
@@ -227,6 +229,7 @@ def note_identity_change(*, application: Application, request: HttpRequest | Non
     )
     if not moved:
         return False
+    rowcache.forget_row(application)
     application.verification, application.verification_note = State.UNVERIFIED, note
     record(
         Kind.VERIFICATION_LOST,

@@ -21,6 +21,7 @@ from apps.accounts.models import User
 from apps.accounts.services import end_sessions
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
+from apps.core import rowcache
 from apps.oauth.models import Application
 
 Kind = AuditEvent.Kind
@@ -60,6 +61,7 @@ def suspend_application(*, application: Application, staff: User, reason: str, r
         suspended=True, suspended_reason=reason, suspended_at=timezone.now(), suspended_by=staff
     ):
         raise ValidationError(f"{application.name} is suspended already.")
+    rowcache.forget_row(application)  # its tokens are validated from the cache
     application.refresh_from_db()
     record(
         Kind.APP_SUSPENDED,
@@ -77,6 +79,7 @@ def reinstate_application(*, application: Application, staff: User, request: Htt
         suspended=False, suspended_reason="", suspended_at=None, suspended_by=None
     ):
         raise ValidationError(f"{application.name} is not suspended.")
+    rowcache.forget_row(application)  # its tokens are validated from the cache
     application.refresh_from_db()
     record(
         Kind.APP_REINSTATED,
@@ -119,6 +122,7 @@ def lock_account(*, person: User, staff: User, reason: str, request: HttpRequest
     reason = _reason(reason)
     if not User.objects.filter(pk=person.pk, is_active=True).update(is_active=False):
         raise ValidationError(f"{person.email} is locked already.")
+    rowcache.forget_row(person)  # their tokens and keys are validated from the cache
     person.is_active = False
     count = end_sessions(user=person, sessions=list(UserSession.objects.filter(user=person)))
     record(Kind.ACCOUNT_LOCKED, user=person, request=request, reason=reason, sessions=count, **_by(staff))
@@ -127,6 +131,7 @@ def lock_account(*, person: User, staff: User, reason: str, request: HttpRequest
 def unlock_account(*, person: User, staff: User, request: HttpRequest) -> None:
     if not User.objects.filter(pk=person.pk, is_active=False).update(is_active=True):
         raise ValidationError(f"{person.email} is not locked.")
+    rowcache.forget_row(person)  # their tokens and keys are validated from the cache
     person.is_active = True
     record(Kind.ACCOUNT_UNLOCKED, user=person, request=request, **_by(staff))
 
