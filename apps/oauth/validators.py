@@ -41,7 +41,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.oauth import supported
 from apps.oauth.models import Application, TokenFamily
-from apps.oauth.secrets import check_client_secret
+from apps.oauth.secrets import check_client_secret, load_client
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -197,6 +197,18 @@ class GatehouseValidator(OAuth2Validator):
             return super().authenticate_client(request, *args, **kwargs)
         finally:
             _authenticating.reset(token)
+
+    def _load_application(self, client_id, request):
+        # DOT reuses a request.client it finds: load it ours, with owner and secrets in the
+        # same SELECT. CIMD clients are left to DOT, which may re-fetch their metadata.
+        if client_id and getattr(request.client, "client_id", None) != client_id:
+            try:
+                client = load_client(client_id)
+            except ValueError:  # a NUL byte PostgreSQL cannot even be asked about
+                client = None
+            if client is not None and client.registration_source != Application.RegistrationSource.CIMD:
+                request.client = client
+        return super()._load_application(client_id, request)
 
     def _check_secret(self, provided_secret, stored_secret):
         """Any of the client's live secrets authenticates it (rotation without downtime)."""
