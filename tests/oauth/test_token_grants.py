@@ -15,6 +15,7 @@ from tests.oauth_flow import (
     basic_auth,
     introspect,
     make_client,
+    obtain_tokens,
     refresh,
     token_request,
 )
@@ -234,3 +235,20 @@ def test_a_refresh_says_in_its_audit_event_that_it_revoked_what_it_replaces(
     assert event.user == user and event.data["grant_type"] == "refresh_token"
     assert event.data["revoked"] == "the refresh token and access token it replaces"
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REVOKED).exists()
+
+
+def test_app_authorized_still_reaches_its_listeners(client, application, user):
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def listener(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        tokens = obtain_tokens(client, user=user, application=application, scope="openid read")
+    finally:
+        app_authorized.disconnect(listener)
+    assert [token.application_id for token in received] == [application.pk]
+    assert received[0].scope == tokens["scope"]
