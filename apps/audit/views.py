@@ -67,6 +67,8 @@ def describe(event: AuditEvent) -> str:
         parts.append("Changed " + ", ".join(str(f).replace("_", " ") for f in data["fields"]))
     if data.get("scope"):
         parts.append(f"Scopes: {data['scope']}")
+    if data.get("note"):
+        parts.append(str(data["note"]))
     return " · ".join(parts)
 
 

@@ -18,6 +18,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpRequest
 from django.http.request import HttpHeaders
@@ -38,7 +39,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
+from apps.audit.services import client_ip, record
 from apps.oauth import supported
 from apps.oauth.models import Application, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
@@ -50,6 +51,12 @@ DeviceGrant = get_device_grant_model()
 
 # Scopes about a person: meaningless (and unanswerable at userinfo) for a client acting as itself.
 IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
+
+# A client acting as itself (client credentials) may take a token per request: the security
+# log gets the first token of each client, address and scope per hour, the developer console
+# counts every one (apps.developer TokenCount). A new address or scope is always an event.
+MACHINE_TOKEN_AUDIT_SECONDS = 3600
+MACHINE_TOKEN_NOTE = "Further tokens for the same address and scope within an hour are counted, not listed"
 
 # Epoch seconds of the session's last sign-in, kept by the consent screen on every login.
 SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"
@@ -101,6 +108,14 @@ def _audit_request(request) -> SimpleNamespace:
         if headers.get(name)
     }
     return SimpleNamespace(META=meta, headers=HttpHeaders(meta))
+
+
+def _first_machine_token(request, audit_request, scope: str) -> bool:
+    """Whether this client-credentials token is the first of its client, address and scope
+    within MACHINE_TOKEN_AUDIT_SECONDS. A lost cache key means one event too many, never one too few."""
+    seen = f"{request.client.client_id}|{client_ip(audit_request) or ''}|{scope}"
+    key = "audit:machine-token:" + hashlib.sha256(seen.encode()).hexdigest()
+    return cache.add(key, 1, MACHINE_TOKEN_AUDIT_SECONDS)
 
 
 def _signing_client(application):
@@ -415,18 +430,23 @@ class GatehouseValidator(OAuth2Validator):
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         super()._save_bearer_token(token, request, *args, **kwargs)
-        user = request.user if request.grant_type != "client_credentials" else request.client.user
+        machine = request.grant_type == "client_credentials"
+        audit_request = _audit_request(request)
+        if machine and not _first_machine_token(request, audit_request, token.get("scope", "")):
+            return  # counted by the developer console (TokenCount), already in the security log
+        user = request.client.user if machine else request.user
         rotated = request.grant_type == "refresh_token" and oauth2_settings.ROTATE_REFRESH_TOKEN
         record(
             AuditEvent.Kind.TOKEN_ISSUED,
             user=user,
-            request=_audit_request(request),
+            request=audit_request,
             client_id=request.client.client_id,
             grant_type=request.grant_type,
             scope=token.get("scope", ""),
             refresh_token_issued="refresh_token" in token,
             # A refresh revokes the tokens it replaces (rotation): one event says both.
             **({"revoked": "the refresh token and access token it replaces"} if rotated else {}),
+            **({"note": MACHINE_TOKEN_NOTE} if machine else {}),
         )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
