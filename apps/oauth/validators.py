@@ -62,6 +62,8 @@ MACHINE_TOKEN_NOTE = "Further tokens for the same address and scope within an ho
 SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"
 # The oauthlib request whose client is authenticating, for `_check_secret` (see there).
 _authenticating = ContextVar("gatehouse_authenticating_request", default=None)
+# The ID token this grant just signed and saved, while DOT creates its access token (see there).
+_issued_id_token = ContextVar("gatehouse_issued_id_token", default=(None, None))
 
 
 def code_hash(code: str) -> str:
@@ -476,6 +478,25 @@ class GatehouseValidator(OAuth2Validator):
             # OIDC Core 2 and 12.2: when the user signed in, also in ID tokens from a refresh.
             claims["auth_time"] = int(family.auth_time.timestamp())
         return claims, expiration_time
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        # DOT links the access token to its ID token by decoding the JWT it has just signed and
+        # reading the row back (a SELECT of the app for the key, one of the ID token): hand
+        # `_load_id_token` the row that finalize_id_token saved on this request instead.
+        issued = vars(request).get("id_token")
+        context = _issued_id_token.set(
+            (token.get("id_token"), issued if isinstance(issued, IDToken) else None)
+        )
+        try:
+            return super()._create_access_token(expires, request, token, source_refresh_token)
+        finally:
+            _issued_id_token.reset(context)
+
+    def _load_id_token(self, token):
+        jwt, issued = _issued_id_token.get()
+        if issued is not None and jwt is not None and token == jwt:
+            return issued
+        return super()._load_id_token(token)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         _signing_client(request.client)
