@@ -211,7 +211,9 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TRUST_ENABLED = True
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
-USERSESSIONS_TRACK_ACTIVITY = True
+# Off: allauth would UPDATE the session's row on every signed-in request. Last seen, address
+# and user agent are kept at most once a minute (apps.accounts.services.note_session_activity).
+USERSESSIONS_TRACK_ACTIVITY = False
 USERSESSIONS_ADAPTER = "apps.accounts.adapters.UserSessionsAdapter"
 
 # --- django-oauth-toolkit ----------------------------------------------------------------

@@ -16,9 +16,16 @@ class User(AbstractUser):
 
 class ProfileManager(models.Manager["Profile"]):
     def for_user(self, user: User) -> "Profile":
-        """The user's profile, created on first use (users come from allauth, social-auth, admin)."""
-        profile, _ = self.get_or_create(user=user)
-        return profile
+        """The user's profile, created on first use (users come from allauth, social-auth, admin).
+
+        The one `user.profile` holds when it is loaded (select_related, display_name), so a
+        request asks the database for it once."""
+        try:
+            return user.profile
+        except Profile.DoesNotExist:
+            profile, _ = self.get_or_create(user=user)
+            user.profile = profile
+            return profile
 
 
 def avatar_path(profile: "Profile", filename: str) -> str:

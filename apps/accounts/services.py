@@ -1,6 +1,7 @@
 """Account services shared by the settings pages and the REST API (one service, two callers)."""
 
 import functools
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import modelform_factory
@@ -32,6 +34,25 @@ def cached_profile(*, user: User) -> Profile:
     """The user's profile from the shared cache, for the API (every save of it invalidates it)."""
     cached = rowcache.fetch(Profile.objects.all(), field="user_id", value=user.pk)
     return cached or Profile.objects.for_user(user)
+
+
+# "Last active" on the sessions pages, written at most once a minute per session. allauth's own
+# USERSESSIONS_TRACK_ACTIVITY (off in settings) writes it on every signed-in request: five
+# statements in a transaction of their own, for a time the pages show to the minute.
+SESSION_ACTIVITY_SECONDS = 60
+
+
+def note_session_activity(request: HttpRequest) -> None:
+    """What USERSESSIONS_TRACK_ACTIVITY does on each request (allauth's own `create_from_request`:
+    the row, last seen, address, user agent), once per SESSION_ACTIVITY_SECONDS per session."""
+    session = getattr(request, "session", None)
+    user = getattr(request, "user", None)
+    if session is None or not session.session_key or user is None or not user.is_authenticated:
+        return
+    # The session key is a credential: the cache (Redis) only ever sees a hash of it.
+    key = "usersessions:seen:" + hashlib.sha256(session.session_key.encode()).hexdigest()
+    if cache.add(key, 1, SESSION_ACTIVITY_SECONDS):
+        UserSession.objects.create_from_request(request, user=user, session=session)
 
 
 def profile_form(

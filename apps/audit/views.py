@@ -80,6 +80,8 @@ def describe(event: AuditEvent) -> str:
     if data.get("staff"):
         # Staff act on someone's account: the log names who, so the person can ask.
         parts.append(f"By {data['staff']} ({settings.SITE_NAME} staff)")
+    if data.get("note"):
+        parts.append(str(data["note"]))
     return " · ".join(parts)
 
 

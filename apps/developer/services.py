@@ -5,10 +5,12 @@ from datetime import date, datetime, timedelta
 
 from allauth.account.utils import has_verified_email
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -116,17 +118,70 @@ def add_redirect_uri(*, application: Application, uri: str) -> None:
     application.save(update_fields=["redirect_uris", "updated"])
 
 
+# Each token adds one to a counter in the cache; counters reach TokenCount at most once a
+# minute per app, so a busy machine client does not make every token a write to one hot row.
+# The chart flushes before it reads, so it is exact; `last_issued` may lag by that minute.
+COUNT_FLUSH_SECONDS = 60
+_PENDING_SECONDS = 3 * 24 * 3600  # counters outlive a quiet weekend of the app
+
+
+def _pending_key(application_id: int, day: date) -> str:
+    return f"developer:token-count:{application_id}:{day.isoformat()}"
+
+
+def _last_issued_key(application_id: int) -> str:
+    return f"developer:token-last:{application_id}"
+
+
 def count_token_issued(*, application_id: int, when: datetime) -> None:
-    """Add one to today's tally of tokens issued to the application (one UPDATE, usually)."""
-    day = timezone.localdate(when)
+    """Add one to the day's tally of tokens issued to the application (no SQL, usually)."""
+    key = _pending_key(application_id, timezone.localdate(when))
+    if not cache.add(key, 1, _PENDING_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.add(key, 1, _PENDING_SECONDS)
+    cache.set(_last_issued_key(application_id), when, _PENDING_SECONDS)
+    if cache.add(f"developer:token-flushed:{application_id}", 1, COUNT_FLUSH_SECONDS):
+        flush_token_counts(application_id=application_id)
+
+
+def flush_token_counts(*, application_id: int) -> None:
+    """Move the application's pending counts (today's and the two days before) into TokenCount.
+
+    Taking `n` is a DECR by `n`: two flushes at once cannot both take the same tokens, because
+    the second one's DECR goes below zero and it puts them back. Counts are never lost or doubled.
+    """
+    today = timezone.localdate()
+    keys = {
+        _pending_key(application_id, today - timedelta(days=back)): today - timedelta(days=back)
+        for back in range(3)
+    }
+    pending = cache.get_many([*keys, _last_issued_key(application_id)])
+    last_issued = pending.pop(_last_issued_key(application_id), None) or timezone.now()
+    for key, count in pending.items():
+        if not count or count < 0:
+            continue
+        try:
+            left = cache.decr(key, count)
+        except ValueError:  # expired meanwhile: nothing to take
+            continue
+        if left < 0:  # another flush took them first
+            cache.incr(key, count)
+            continue
+        _add_to_tally(application_id=application_id, day=keys[key], count=count, when=last_issued)
+
+
+def _add_to_tally(*, application_id: int, day: date, count: int, when: datetime) -> None:
     tally = TokenCount.objects.filter(application_id=application_id, day=day)
-    if tally.update(count=F("count") + 1, last_issued=when):
+    last = Greatest(F("last_issued"), Value(when))
+    if tally.update(count=F("count") + count, last_issued=last):
         return
     try:
         with transaction.atomic():
-            TokenCount.objects.create(application_id=application_id, day=day, count=1, last_issued=when)
-    except IntegrityError:  # another token of the same app and day created the row first
-        tally.update(count=F("count") + 1, last_issued=when)
+            TokenCount.objects.create(application_id=application_id, day=day, count=count, last_issued=when)
+    except IntegrityError:  # another flush created the row first
+        tally.update(count=F("count") + count, last_issued=last)
 
 
 def with_usage(applications: QuerySet) -> QuerySet:
@@ -169,6 +224,7 @@ def token_chart(*, application: Application, days: int = 30) -> Chart:
     """Tokens issued per day over the last `days` days, laid out as SVG bars (one query)."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
+    flush_token_counts(application_id=application.pk)
     counts = dict(
         TokenCount.objects.filter(application=application, day__gte=start).values_list("day", "count")
     )

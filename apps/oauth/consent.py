@@ -124,12 +124,16 @@ def _pending_key(fields: Mapping[str, object]) -> str:
 def remember_pending_request(request: HttpRequest, fields: Mapping[str, object], scopes: list[str]) -> None:
     """Keep the scopes a shown consent screen asked for, keyed by its request's hidden fields."""
     now = int(time.time())
+    key, scope = _pending_key(fields), " ".join(scopes)
+    shown = request.session.get(PENDING_SESSION_KEY, {}).get(key)
+    if shown is not None and shown["scope"] == scope and now - shown["at"] < PENDING_TTL_SECONDS // 2:
+        return  # the same screen again (a reload): no session write for what it already holds
     pending = {
         key: value
         for key, value in request.session.get(PENDING_SESSION_KEY, {}).items()
         if now - value["at"] < PENDING_TTL_SECONDS
     }
-    pending[_pending_key(fields)] = {"scope": " ".join(scopes), "at": now}
+    pending[key] = {"scope": scope, "at": now}
     newest = sorted(pending.items(), key=lambda item: item[1]["at"])[-PENDING_LIMIT:]
     request.session[PENDING_SESSION_KEY] = dict(newest)
 

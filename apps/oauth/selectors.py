@@ -85,6 +85,15 @@ def listed_consent(*, now: datetime | None = None) -> Q:
     )
 
 
+def is_listed(consent: Consent, *, now: datetime, holds_live_tokens: bool) -> bool:
+    """`listed_consent` for one consent whose live tokens are already known: the same rule in
+    Python, for a page that annotates them anyway and would otherwise build them twice."""
+    remembered = consent.remember != Consent.Remember.ONCE and (
+        consent.expires is None or consent.expires > now
+    )
+    return remembered or holds_live_tokens
+
+
 # --- Counts per application, as correlated subqueries of an Application queryset ---------
 
 

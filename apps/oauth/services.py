@@ -38,7 +38,7 @@ from apps.oauth.revocation import revoke_tokens
 from apps.oauth.selectors import (
     has_live_access_token,
     has_live_refresh_token,
-    listed_consent,
+    is_listed,
     live_access_tokens,
     live_refresh_tokens,
     live_scopes,
@@ -99,7 +99,13 @@ def _connected_app(consent: Consent) -> ConnectedApp:
     )
 
 
-def _consents(user: User):
+def _consents(user: User, **lookups) -> list[Consent]:
+    """The consents of `user` the connected-apps page lists (`listed_consent`), with what it shows.
+
+    The live-token flags are annotations the page shows anyway; deciding which consents are
+    listed from them (`is_listed`) spares building and compiling the same EXISTS twice, which
+    cost more CPU than the query itself. A user has a handful of consents, listed or not.
+    """
     now = timezone.now()
     mine = {"user": user, "application": OuterRef("application_id"), "now": now}
     latest_token = (
@@ -107,28 +113,30 @@ def _consents(user: User):
         .order_by("-created")
         .values("created")[:1]
     )
-    return (
-        Consent.objects.filter(listed_consent(now=now), user=user)
+    consents = (
+        Consent.objects.filter(user=user, **lookups)
         .select_related("application", "application__user", "application__user__profile")
         .annotate(
             live_access=has_live_access_token(**mine),
             live_refresh=has_live_refresh_token(**mine),
             latest_token=Subquery(latest_token),
         )
+        .order_by(Lower("application__name"), "pk")
     )
+    return [c for c in consents if is_listed(c, now=now, holds_live_tokens=c.live_access or c.live_refresh)]
 
 
 def list_connected_apps(*, user: User) -> list[ConnectedApp]:
     """Every app `user` granted access to, by name, in one query however many apps and tokens."""
-    return [_connected_app(c) for c in _consents(user).order_by(Lower("application__name"), "pk")]
+    return [_connected_app(c) for c in _consents(user)]
 
 
 def get_connected_app(*, user: User, client_id: str) -> ConnectedApp:
     """One connected app of `user`; raises Http404 for anyone else's or an unknown client_id."""
-    consent = _consents(user).filter(application__client_id=client_id).first()
-    if consent is None:
+    consents = _consents(user, application__client_id=client_id)
+    if not consents:
         raise Http404("No such connected app.")
-    return _connected_app(consent)
+    return _connected_app(consents[0])
 
 
 def get_consent(*, user: User, client_id: str) -> Consent:

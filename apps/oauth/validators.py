@@ -18,6 +18,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpRequest
 from django.http.request import HttpHeaders
@@ -39,10 +40,10 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
+from apps.audit.services import client_ip, record
 from apps.oauth import supported
 from apps.oauth.models import Application, Digest, TokenFamily
-from apps.oauth.secrets import check_client_secret
+from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
 
 AccessToken = get_access_token_model()
@@ -53,10 +54,18 @@ DeviceGrant = get_device_grant_model()
 # Scopes about a person: meaningless (and unanswerable at userinfo) for a client acting as itself.
 IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
 
+# A client acting as itself (client credentials) may take a token per request: the security
+# log gets the first token of each client, address and scope per hour, the developer console
+# counts every one (apps.developer TokenCount). A new address or scope is always an event.
+MACHINE_TOKEN_AUDIT_SECONDS = 3600
+MACHINE_TOKEN_NOTE = "Further tokens for the same address and scope within an hour are counted, not listed"
+
 # Epoch seconds of the session's last sign-in, kept by the consent screen on every login.
 SESSION_AUTH_TIME_KEY = "gatehouse_auth_time"
 # The oauthlib request whose client is authenticating, for `_check_secret` (see there).
 _authenticating = ContextVar("gatehouse_authenticating_request", default=None)
+# The ID token this grant just signed and saved, while DOT creates its access token (see there).
+_issued_id_token = ContextVar("gatehouse_issued_id_token", default=(None, None))
 
 
 def code_hash(code: str) -> str:
@@ -104,6 +113,14 @@ def _audit_request(request) -> SimpleNamespace:
         if headers.get(name)
     }
     return SimpleNamespace(META=meta, headers=HttpHeaders(meta))
+
+
+def _first_machine_token(request, audit_request, scope: str) -> bool:
+    """Whether this client-credentials token is the first of its client, address and scope
+    within MACHINE_TOKEN_AUDIT_SECONDS. A lost cache key means one event too many, never one too few."""
+    seen = f"{request.client.client_id}|{client_ip(audit_request) or ''}|{scope}"
+    key = "audit:machine-token:" + hashlib.sha256(seen.encode()).hexdigest()
+    return cache.add(key, 1, MACHINE_TOKEN_AUDIT_SECONDS)
 
 
 def _signing_client(application):
@@ -200,6 +217,18 @@ class GatehouseValidator(OAuth2Validator):
             return super().authenticate_client(request, *args, **kwargs)
         finally:
             _authenticating.reset(token)
+
+    def _load_application(self, client_id, request):
+        # DOT reuses a request.client it finds: load it ours, with owner and secrets in the
+        # same SELECT. CIMD clients are left to DOT, which may re-fetch their metadata.
+        if client_id and getattr(request.client, "client_id", None) != client_id:
+            try:
+                client = load_client(client_id)
+            except ValueError:  # a NUL byte PostgreSQL cannot even be asked about
+                client = None
+            if client is not None and client.registration_source != Application.RegistrationSource.CIMD:
+                request.client = client
+        return super()._load_application(client_id, request)
 
     def _check_secret(self, provided_secret, stored_secret):
         """Any of the client's live secrets authenticates it (rotation without downtime)."""
@@ -451,18 +480,23 @@ class GatehouseValidator(OAuth2Validator):
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         super()._save_bearer_token(token, request, *args, **kwargs)
-        user = request.user if request.grant_type != "client_credentials" else request.client.user
+        machine = request.grant_type == "client_credentials"
+        audit_request = _audit_request(request)
+        if machine and not _first_machine_token(request, audit_request, token.get("scope", "")):
+            return  # counted by the developer console (TokenCount), already in the security log
+        user = request.client.user if machine else request.user
         rotated = request.grant_type == "refresh_token" and oauth2_settings.ROTATE_REFRESH_TOKEN
         record(
             AuditEvent.Kind.TOKEN_ISSUED,
             user=user,
-            request=_audit_request(request),
+            request=audit_request,
             client_id=request.client.client_id,
             grant_type=request.grant_type,
             scope=token.get("scope", ""),
             refresh_token_issued="refresh_token" in token,
             # A refresh revokes the tokens it replaces (rotation): one event says both.
             **({"revoked": "the refresh token and access token it replaces"} if rotated else {}),
+            **({"note": MACHINE_TOKEN_NOTE} if machine else {}),
         )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
@@ -492,6 +526,25 @@ class GatehouseValidator(OAuth2Validator):
             # OIDC Core 2 and 12.2: when the user signed in, also in ID tokens from a refresh.
             claims["auth_time"] = int(family.auth_time.timestamp())
         return claims, expiration_time
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        # DOT links the access token to its ID token by decoding the JWT it has just signed and
+        # reading the row back (a SELECT of the app for the key, one of the ID token): hand
+        # `_load_id_token` the row that finalize_id_token saved on this request instead.
+        issued = vars(request).get("id_token")
+        context = _issued_id_token.set(
+            (token.get("id_token"), issued if isinstance(issued, IDToken) else None)
+        )
+        try:
+            return super()._create_access_token(expires, request, token, source_refresh_token)
+        finally:
+            _issued_id_token.reset(context)
+
+    def _load_id_token(self, token):
+        jwt, issued = _issued_id_token.get()
+        if issued is not None and jwt is not None and token == jwt:
+            return issued
+        return super()._load_id_token(token)
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         _signing_client(request.client)

@@ -106,6 +106,24 @@ def test_sessions_show_device_place_and_last_seen(auth_client, user):
     assertContains(response, "Last active")
 
 
+def test_a_sessions_last_activity_is_kept_to_the_minute_with_one_write(auth_client, user):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    auth_client.get(URL)  # a session's first request records it
+    session = UserSession.objects.get(user=user)
+    UserSession.objects.filter(pk=session.pk).update(last_seen_at=timezone.now() - timedelta(hours=2))
+    auth_client.get(URL)  # within the minute: not written again
+    assert UserSession.objects.get(pk=session.pk).last_seen_at < timezone.now() - timedelta(hours=1)
+    cache.clear()  # what a minute does to the marker
+    auth_client.get(URL, REMOTE_ADDR="198.51.100.4")
+    session.refresh_from_db()
+    assert timezone.now() - session.last_seen_at < timedelta(minutes=1)
+    assert session.ip == "198.51.100.4"
+
+
 def test_ended_sessions_are_forgotten_in_the_list(user):
     session = make_session(user)
     session._session_store().delete(session.session_key)

@@ -63,6 +63,27 @@ def test_tokens_issued_stay_counted_after_they_are_revoked_and_cleared(applicati
     assert token_chart(application=application).total == 3
 
 
+def test_a_burst_of_machine_tokens_is_counted_exactly_and_written_once(developer):
+    from tests.oauth_flow import basic_auth, make_client, token_request
+
+    machine = make_client(
+        developer, name="Nightly Backup", grant_types=[Application.GRANT_CLIENT_CREDENTIALS]
+    )
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(5):
+            response = token_request(
+                client, {"grant_type": "client_credentials"}, **basic_auth(machine.client_id, CLIENT_SECRET)
+            )
+            assert response.status_code == 200
+    writes = [q["sql"] for q in captured.captured_queries if "developer_tokencount" in q["sql"]]
+    assert len(writes) <= 2  # the first token's UPDATE (and INSERT); the rest wait in the cache
+    chart = token_chart(application=machine)
+    assert chart.total == 5 and chart.bars[-1].count == 5
+    assert TokenCount.objects.get(application=machine).count == 5
+    assert token_chart(application=machine).total == 5  # a second read adds nothing
+
+
 def test_the_chart_covers_30_days_and_nothing_older(application):
     today = timezone.localdate()
     now = timezone.now()

@@ -106,6 +106,22 @@ def test_a_decision_can_be_used_only_once(auth_client, application):
     assertContains(submit(auth_client, screen), "This request has expired", status_code=400)
 
 
+def test_reloading_the_screen_writes_no_session_and_its_decision_still_counts_once(auth_client, application):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from tests.oauth_flow import authorize_params, pkce_pair
+
+    params = authorize_params(application, scope="openid profile", challenge=pkce_pair()[1])
+    auth_client.get(reverse("oauth2_provider:authorize"), params)
+    with CaptureQueriesContext(connection) as reload:
+        screen = auth_client.get(reverse("oauth2_provider:authorize"), params)
+    assert not [q for q in reload.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert submit(auth_client, screen).status_code == 302
+    assertContains(submit(auth_client, screen), "This request has expired", status_code=400)
+
+
 # --- Deny --------------------------------------------------------------------------------------
 
 

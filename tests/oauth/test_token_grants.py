@@ -15,6 +15,7 @@ from tests.oauth_flow import (
     basic_auth,
     introspect,
     make_client,
+    obtain_tokens,
     refresh,
     token_request,
 )
@@ -142,7 +143,9 @@ def test_refresh_token_of_another_client_is_refused(client, application, tokens,
     assert response.json()["error"] == "invalid_grant"
 
 
-def test_every_issued_token_is_an_audit_event_without_its_value(client, application, tokens, service_app):
+def test_every_issued_token_type_is_an_audit_event_without_its_value(
+    client, application, tokens, service_app
+):
     token_request(
         client, {"grant_type": "client_credentials"}, **basic_auth(service_app.client_id, CLIENT_SECRET)
     )
@@ -234,3 +237,70 @@ def test_a_refresh_says_in_its_audit_event_that_it_revoked_what_it_replaces(
     assert event.user == user and event.data["grant_type"] == "refresh_token"
     assert event.data["revoked"] == "the refresh token and access token it replaces"
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_REVOKED).exists()
+
+
+def test_app_authorized_still_reaches_its_listeners(client, application, user):
+    from oauth2_provider.signals import app_authorized
+
+    received = []
+
+    def listener(sender, request, token, **kwargs):
+        received.append(token)
+
+    app_authorized.connect(listener)
+    try:
+        tokens = obtain_tokens(client, user=user, application=application, scope="openid read")
+    finally:
+        app_authorized.disconnect(listener)
+    assert [token.application_id for token in received] == [application.pk]
+    assert received[0].scope == tokens["scope"]
+
+
+def machine_token(client, app, scope="read", address="203.0.113.7"):
+    response = token_request(
+        client,
+        {"grant_type": "client_credentials", "scope": scope},
+        REMOTE_ADDR=address,
+        **basic_auth(app.client_id, CLIENT_SECRET),
+    )
+    assert response.status_code == 200, response.content
+    return response
+
+
+def machine_events(app):
+    return list(
+        AuditEvent.objects.filter(kind=AuditEvent.Kind.TOKEN_ISSUED, data__client_id=app.client_id).order_by(
+            "pk"
+        )
+    )
+
+
+def test_a_machine_taking_tokens_in_a_loop_is_one_audit_event_per_hour(client, service_app, developer):
+    for _ in range(3):
+        machine_token(client, service_app)
+    [event] = machine_events(service_app)
+    assert event.user == developer and event.ip_address == "203.0.113.7"
+    assert "counted, not listed" in event.data["note"]
+    assert AccessToken.objects.filter(application=service_app).count() == 3
+
+
+def test_a_machine_token_from_a_new_address_or_scope_is_always_an_audit_event(client, service_app):
+    machine_token(client, service_app)
+    machine_token(client, service_app, address="198.51.100.2")
+    machine_token(client, service_app, scope="read write")
+    machine_token(client, service_app)
+    events = machine_events(service_app)
+    assert [(e.ip_address, e.data["scope"]) for e in events] == [
+        ("203.0.113.7", "read"),
+        ("198.51.100.2", "read"),
+        ("203.0.113.7", "read write"),
+    ]
+
+
+def test_a_machine_token_is_an_audit_event_again_after_the_hour(client, service_app, settings):
+    from django.core.cache import cache
+
+    machine_token(client, service_app)
+    cache.clear()  # what an hour does to the key
+    machine_token(client, service_app)
+    assert len(machine_events(service_app)) == 2

@@ -75,6 +75,15 @@ def _is_decision(request: HttpRequest) -> bool:
     return "csrfmiddlewaretoken" in request.POST or "allow" in request.POST
 
 
+def _validated_client(credentials: dict) -> Application:
+    """The application oauthlib just validated the request against (loaded with its owner and
+    the owner's profile by the validator), rather than a second SELECT of the same row."""
+    client = getattr(credentials.get("request"), "client", None)
+    if isinstance(client, Application) and client.client_id == credentials["client_id"]:
+        return client
+    return Application.objects.select_related("user__profile").get(client_id=credentials["client_id"])
+
+
 def _with_params(uri: str, params: dict) -> str:
     return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
 
@@ -114,7 +123,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.refuse(error)
-        application = Application.objects.select_related("user").get(client_id=credentials["client_id"])
+        application = _validated_client(credentials)
         if problem := self.request_problem(credentials):
             return self.redirect_error(application, credentials, *problem)
         prompt = set(request.GET.get("prompt", "").split())
@@ -270,7 +279,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             _scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.refuse(error)
-        application = Application.objects.get(client_id=credentials["client_id"])
+        application = _validated_client(credentials)
         if problem := self.request_problem(credentials):
             return self.redirect_error(application, credentials, *problem)
         if "none" in request.GET.get("prompt", "").split():
