@@ -32,9 +32,10 @@ INTROSPECTION = 2
 CONNECTED_APPS = 3
 # Session, user, the client (with its developer), the stored consent, the user's profile.
 CONSENT_SCREEN = 5
-# DOT and oauthlib read the Grant row once per check (validators.py's code methods, left alone).
-AUTHORIZATION_CODE = 23
-REFRESH = 25
+# DOT and oauthlib read the Grant row once per check (validators.py's code methods, left alone),
+# and the request's own transaction, which holds the race locks to the end, is a BEGIN/COMMIT.
+AUTHORIZATION_CODE = 25
+REFRESH = 27
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
             return oauth_error("unsupported_grant_type", f"The {grant_type!r} grant is not supported.")
         # Device codes too go through oauthlib, which authenticates the client before looking
         # at the code; DOT's shortcut reports a code's status to anyone who sends it.
+        if grant_type == "client_credentials":
+            return self.authorization_flow_token_response(request)  # no code or token to lock
         # One transaction per token request: the rows the validator locks (the code's token
         # family, the refresh token) stay locked until DOT has also looked up the token it
         # issued, so a concurrent use of the same code or refresh token waits, then finds it
