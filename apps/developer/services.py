@@ -20,7 +20,7 @@ from apps.developer.models import TokenCount
 from apps.developer.validators import check_redirect_uri, split_uris
 from apps.oauth.consent import consent_context
 from apps.oauth.identity import changed_parts
-from apps.oauth.models import Application
+from apps.oauth.models import STAFF_OWNED_FIELDS, Application
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.selectors import (
     connected_users_count,
@@ -74,26 +74,9 @@ def register_application(*, application: Application, owner: User) -> Applicatio
     return application
 
 
-# Fields only staff and the verification flow change: a settings save must never write back a
-# stale copy of them (the domain check runs in a worker meanwhile).
-STAFF_OWNED_FIELDS = frozenset(
-    {
-        "verification",
-        "verification_domain",
-        "verification_token",
-        "verified_identity",
-        "verification_note",
-        "verification_requested",
-        "verification_decided",
-        "verification_decided_by",
-        "suspended",
-        "suspended_reason",
-        "suspended_at",
-        "suspended_by",
-        "skip_authorization",
-        "is_resource_server",
-    }
-)
+# A settings save must never write back a stale copy of these (the domain check runs in a worker
+# meanwhile), nor of what only staff set in the admin.
+NOT_THE_DEVELOPERS = frozenset({*STAFF_OWNED_FIELDS, "skip_authorization", "is_resource_server"})
 
 
 def save_settings(*, application: Application) -> Application:
@@ -101,7 +84,7 @@ def save_settings(*, application: Application) -> Application:
     fields = [
         field.name
         for field in Application._meta.concrete_fields
-        if not field.primary_key and field.name not in STAFF_OWNED_FIELDS
+        if not field.primary_key and field.name not in NOT_THE_DEVELOPERS
     ]
     application.save(update_fields=fields)
     return application

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from oauth2_provider.admin import ApplicationAdmin
 
-from apps.oauth.models import Application, ClientSecret, Consent
+from apps.oauth.models import STAFF_OWNED_FIELDS, Application, ClientSecret, Consent
 
 # DOT registers the swapped model with its own admin; replace it with one that shows our fields.
 admin.site.unregister(Application)
@@ -21,21 +21,7 @@ class GatehouseApplicationAdmin(ApplicationAdmin):
     )
     list_filter = ("client_type", "verification", "suspended", "skip_authorization", "is_resource_server")
     # Verification and suspension change through the staff console, which audits and e-mails.
-    readonly_fields = (
-        *ApplicationAdmin.readonly_fields,
-        "verification",
-        "verification_domain",
-        "verification_token",
-        "verified_identity",
-        "verification_note",
-        "verification_requested",
-        "verification_decided",
-        "verification_decided_by",
-        "suspended",
-        "suspended_reason",
-        "suspended_at",
-        "suspended_by",
-    )
+    readonly_fields = (*ApplicationAdmin.readonly_fields, *STAFF_OWNED_FIELDS)
 
 
 @admin.register(Consent)

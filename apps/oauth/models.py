@@ -21,6 +21,24 @@ def logo_path(application: "Application", filename: str) -> str:
     return f"app-logos/{application.client_id}/{filename}"
 
 
+# What the verification flow and the staff console own on an Application (they audit and
+# e-mail each change): read-only in the admin, never written back by a developer's settings save.
+STAFF_OWNED_FIELDS = (
+    "verification",
+    "verification_domain",
+    "verification_token",
+    "verified_identity",
+    "verification_note",
+    "verification_requested",
+    "verification_decided",
+    "verification_decided_by",
+    "suspended",
+    "suspended_reason",
+    "suspended_at",
+    "suspended_by",
+)
+
+
 class Application(AbstractApplication):
     """A client application, with what the consent screen and developer console show.
 
