@@ -13,6 +13,7 @@ from pytest_django.asserts import assertContains
 
 from apps.oauth.models import Application, PushedAuthorizationRequest
 from apps.oauth.pushed import REQUEST_URI_PREFIX
+from tests.conftest import PASSWORD
 from tests.oauth_flow import (
     CLIENT_SECRET,
     REDIRECT_URI,
@@ -398,3 +399,43 @@ def test_a_push_is_counted(client, application):
     raw_push(client, application)
     raw_push(client, application, secret="wrong")
     assert (count("success"), count("invalid_client")) == (before_ok + 1, before_bad + 1)
+
+
+# --- How a pushed request ends --------------------------------------------------------------------
+
+
+def test_denying_spends_the_pushed_request(auth_client, application):
+    request_uri, _ = pushed_uri(auth_client, application)
+    screen = par_authorize(auth_client, application, request_uri)
+    data = {name: value for name, value in screen.context["form"].initial.items() if value is not None}
+    denied = auth_client.post(AUTHORIZE, {**data, "csrfmiddlewaretoken": "-"})
+    assert parse_qs(urlsplit(denied["Location"]).query)["error"] == ["access_denied"]
+    assertContains(par_authorize(auth_client, application, request_uri), "already used", status_code=400)
+
+
+def test_a_remembered_consent_answers_at_once_and_spends_it(auth_client, application):
+    first, _ = pushed_uri(auth_client, application)
+    allow(auth_client, par_authorize(auth_client, application, first))
+    second, _ = pushed_uri(auth_client, application)
+    answered = par_authorize(auth_client, application, second)
+    assert answered.status_code == 302 and "code=" in answered["Location"]
+    assertContains(par_authorize(auth_client, application, second), "already used", status_code=400)
+
+
+def test_prompt_none_errors_go_back_to_the_client_and_spend_it(client, application):
+    request_uri, _ = pushed_uri(client, application, prompt="none")
+    answered = par_authorize(client, application, request_uri)
+    assert parse_qs(urlsplit(answered["Location"]).query)["error"] == ["login_required"]
+    assertContains(par_authorize(client, application, request_uri), "already used", status_code=400)
+
+
+def test_prompt_login_signs_out_and_keeps_the_pushed_request(client, user, application):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    request_uri, _ = pushed_uri(client, application, prompt="login")
+    entry = par_authorize(client, application, request_uri)
+    assert entry["Location"].startswith("/accounts/login/")
+    login = client.post(entry["Location"], {"login": user.email, "password": PASSWORD})
+    assert login.status_code == 302
+    screen = client.get(login["Location"])
+    assertContains(screen, application.name)
+    assert allow(client, screen).status_code == 302

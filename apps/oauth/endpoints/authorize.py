@@ -93,7 +93,7 @@ PUSHED_PROBLEMS = {
     ),
     "used": (
         "This sign-in link was already used",
-        "Each sign-in request works once. Nothing more was shared. "
+        "Each sign-in request works once, in the browser that first opened it. "
         "Go back to the app and start signing in again.",
     ),
 }
