@@ -308,7 +308,8 @@ class PushedAuthorizationRequest(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["application", "expires"], name="oauth_par_app_expires")]
+        # What `cleartokenfamilies` and each push delete by (pushes also by application, its FK index).
+        indexes = [models.Index(fields=["expires"], name="oauth_par_expires")]
 
     def __str__(self) -> str:
         return f"Pushed request of {self.application_id} ({'used' if self.used_at else 'unused'})"
