@@ -84,7 +84,11 @@ def redeem(request: HttpRequest, *, request_uri: str, client_id: str) -> Redempt
     if bound is not None and bound["client_id"] == client_id:
         return Redemption(bound["parameters"])
     now = timezone.now()
-    rows = PushedAuthorizationRequest.objects.filter(uri_hash=key, application__client_id=client_id)
+    # The client's pk first: with a join in its WHERE, Django's UPDATE becomes `id IN (SELECT …)`,
+    # and PostgreSQL would re-check only the outer row after waiting for a concurrent redemption,
+    # so both would win. On the row's own columns, the loser finds used_at set and updates nothing.
+    application_id = Application.objects.filter(client_id=client_id).values_list("pk", flat=True).first()
+    rows = PushedAuthorizationRequest.objects.filter(uri_hash=key, application_id=application_id)
     if rows.filter(used_at=None, expires__gt=now).update(used_at=now) != 1:
         row = rows.only("used_at", "expires").first()
         problem = "unknown" if row is None else "used" if row.used_at else "expired"
