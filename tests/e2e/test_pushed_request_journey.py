@@ -49,3 +49,40 @@ def test_a_pushed_request_leads_through_sign_in_and_consent(page, shot, user, ap
     page.goto("/o/authorize/?" + urlencode({"client_id": application.client_id, "request_uri": request_uri}))
     page.get_by_role("heading", name="This sign-in link was already used").wait_for()
     shot("pushed-request-already-used")
+
+
+def test_the_playground_pushes_first_for_an_app_that_requires_it(
+    page, shot, live_server, developer, monkeypatch
+):
+    import re
+
+    from apps.oauth.secrets import create_client_secret
+    from tests.developer.conftest import make_app
+    from tests.e2e.test_developer_console import sign_in as developer_sign_in
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    base = live_server.url.replace("localhost", "127.0.0.1")
+    app = make_app(
+        developer,
+        name="Photo Frame",
+        allowed_scopes=["openid", "profile"],
+        redirect_uris=f"{base}/developer/playground/callback/",
+        require_pushed_authorization_requests=True,
+    )
+    _, secret = create_client_secret(application=app)
+    developer_sign_in(page, developer, base)
+
+    page.goto(f"{base}/developer/playground/?app={app.pk}")
+    assert page.get_by_label("Push the request first (PAR)").is_checked()
+    page.get_by_label("Client secret, to push the request").fill(secret)
+    shot("playground-par-setup")
+    page.get_by_role("button", name="Start a run").click()
+    page.get_by_role("heading", name=re.compile("Pushed authorization request")).wait_for()
+    assert "request_uri=" in page.locator(".dev-step-authorize .dev-request").inner_text()
+    assert "redirect_uri" not in page.locator(".dev-step-authorize .dev-request").inner_text()
+    shot("playground-par-pushed")
+
+    page.get_by_role("link", name="Open the consent screen").click()
+    page.get_by_role("button", name="Allow").click()
+    page.get_by_role("heading", name=re.compile("Consent screen and callback")).wait_for()
+    assert page.locator(".dev-step-failed").count() == 0
