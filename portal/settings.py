@@ -307,8 +307,8 @@ OAUTH2_PROVIDER = {
 GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS = env_int(
     "GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS", 30 * 86400, minimum=60
 )
-# Requests per minute to each of the token, device-authorization, introspection and revocation
-# endpoints, per client and per client address; counted in the cache.
+# Requests per minute to each of the token, PAR, device-authorization, introspection and
+# revocation endpoints, per client and per client address; counted in the cache.
 GATEHOUSE_OAUTH_RATE_PER_CLIENT = env_int("GATEHOUSE_OAUTH_RATE_PER_CLIENT", 600, minimum=1)
 GATEHOUSE_OAUTH_RATE_PER_ADDRESS = env_int("GATEHOUSE_OAUTH_RATE_PER_ADDRESS", 600, minimum=1)
 

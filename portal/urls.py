@@ -4,11 +4,17 @@ from django.urls import include, path
 from django.views.static import serve
 from oauth2_provider import urls as dot_urls
 
+from apps.oauth.endpoints.par import PushedAuthorizationRequestView
+
 # DOT's protocol endpoints only: its application-management pages and dynamic client
 # registration are replaced by the developer console. The RFC 8414 route under o/ names the
-# issuer DOT puts in the RFC 9207 `iss` parameter, so it equals the OIDC issuer.
+# issuer DOT puts in the RFC 9207 `iss` parameter, so it equals the OIDC issuer. DOT has no
+# RFC 9126 endpoint: ours joins its namespace, so discovery finds it like the others.
 dot_patterns = (
-    dot_urls.base_urlpatterns + dot_urls.oidc_urlpatterns + dot_urls.metadata_urlpatterns[:1],
+    dot_urls.base_urlpatterns
+    + dot_urls.oidc_urlpatterns
+    + dot_urls.metadata_urlpatterns[:1]
+    + [path("par/", PushedAuthorizationRequestView.as_view(), name="pushed-authorization-request")],
     "oauth2_provider",
 )
 

@@ -44,6 +44,11 @@ TOKEN_GRANTS = Counter(
     "Token endpoint requests, by grant type and outcome (success, or the RFC 6749 error code).",
     ["grant_type", "outcome"],
 )
+PUSHED_REQUESTS = Counter(
+    "gatehouse_oauth_pushed_requests",
+    "Pushed authorization requests (RFC 9126), by outcome (success, or the RFC 6749 error code).",
+    ["outcome"],
+)
 SIGN_INS = Counter(
     "gatehouse_sign_ins",
     "Sign-ins, by outcome and, for failures, the step that failed.",
@@ -116,6 +121,13 @@ def token_grant(*, grant_type: str, error: str | None) -> None:
     the error code it answered with, None on success."""
     outcome = "success" if error is None else (error if error in TOKEN_ERRORS else "other")
     TOKEN_GRANTS.labels(grant_type, outcome).inc()
+
+
+def pushed_request(*, error: str | None) -> None:
+    """One PAR endpoint answer: success, or the error code it answered with."""
+    PUSHED_REQUESTS.labels(
+        "success" if error is None else (error if error in TOKEN_ERRORS else "other")
+    ).inc()
 
 
 def sign_in(*, success: bool, step: str = "password") -> None:

@@ -62,6 +62,7 @@ MACHINE_PATHS = (
     "/o/introspect/",
     "/o/userinfo/",
     "/o/device-authorization/",
+    "/o/par/",
     "/o/.well-known/",
     "/.well-known/",
     "/metrics",

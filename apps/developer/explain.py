@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
 from apps.core.scopes import CATALOGUE
+from apps.oauth import pushed
 from apps.oauth.models import Application
 from apps.oauth.supported import (
     CLAIMS_NOT_SUPPORTED,
@@ -100,12 +102,28 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
     if application is None:
         return explanation
     explanation.application = application
+    is_pushed = query.get("request_uri", "").startswith(pushed.REQUEST_URI_PREFIX)
+    if is_pushed:
+        query = _check_pushed(explanation, query, application)
+        if query is None:
+            return explanation
+        repeated = sorted(name for name, values in query.lists() if len(values) > 1)
+        query = {name: values[0] for name, values in query.lists()}
     _check_redirect_uri(explanation, query, application)
     _check_response_type(explanation, query, application)
     # The endpoint's order: oauthlib asks for a code_challenge and a method it knows, then checks
     # the scopes; Gatehouse then insists on S256 and a well-formed challenge.
     pkce_sent = _check_pkce_sent(explanation, query)
     _check_scopes(explanation, query, application)
+    if application.require_pushed_authorization_requests and not is_pushed:
+        explanation.add(
+            "Pushed request",
+            "fail",
+            "This app requires pushed authorization requests (its Settings say so): post these "
+            "parameters to /o/par/ first, then send people to /o/authorize/ with only client_id and the "
+            "request_uri it answers.",
+            error="invalid_request",
+        )
     _check_gatehouse_rules(explanation, query, [name for name in repeated if name not in REPEATABLE])
     if pkce_sent:
         _check_pkce_s256(explanation, query)
@@ -140,6 +158,63 @@ def _check_client(explanation: Explanation, query: dict, applications: QuerySet)
         return None
     explanation.add("Client", "pass", f"{client_id} is your app “{application.name}”.")
     return application
+
+
+def _check_pushed(explanation: Explanation, query: dict, application: Application):
+    """RFC 9126 4: the pushed request stands in for the URL's parameters. Looked up, not spent."""
+    row = pushed.look_up(request_uri=query["request_uri"], application=application)
+    if row is None:
+        explanation.add(
+            "Pushed request",
+            "fail",
+            "No request your app pushed has this request_uri: it was never issued, another app pushed it, "
+            "or it expired more than an hour ago. Push the request to /o/par/ again.",
+            error="invalid_request_uri",
+            fatal=True,
+        )
+        return None
+    now = timezone.now()
+    if row.used_at:
+        explanation.add(
+            "Pushed request",
+            "fail",
+            f"This request_uri was already used, {_ago(now - row.used_at)}: each works once, in the browser "
+            "that first opens it. Push the request again for every sign-in.",
+            error="invalid_request_uri",
+            fatal=True,
+        )
+        return None
+    if row.expired:
+        explanation.add(
+            "Pushed request",
+            "fail",
+            f"This request_uri expired {_ago(now - row.expires)}: it is good for "
+            f"{pushed.LIFETIME_SECONDS} seconds after the push, so send people to it right away.",
+            error="invalid_request_uri",
+            fatal=True,
+        )
+        return None
+    left = int((row.expires - now).total_seconds())
+    explanation.add(
+        "Pushed request",
+        "pass",
+        f"Your app pushed this request to /o/par/; it is unused and good for {left} more seconds, in one "
+        "browser. Gatehouse checked it when it was pushed and checks it again below, with the pushed "
+        "parameters.",
+    )
+    if ignored := sorted(set(query) - {"client_id", "request_uri"}):
+        explanation.add(
+            "Pushed request",
+            "warn",
+            f"{', '.join(ignored)} in this URL {'is' if len(ignored) == 1 else 'are'} ignored: only the "
+            "pushed parameters count (RFC 9126 §4).",
+        )
+    return pushed.Redemption(row.parameters).query(application.client_id)
+
+
+def _ago(delta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds} seconds ago" if seconds < 120 else f"{seconds // 60} minutes ago"
 
 
 def _check_redirect_uri(explanation: Explanation, query: dict, application: Application) -> None:
@@ -280,7 +355,9 @@ def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list
         explanation.add(
             "Request object",
             "fail",
-            "request_uri is not supported: send the parameters in the URL.",
+            "This request_uri is not one Gatehouse issued: request objects by reference are not "
+            "supported. Send the parameters in the URL, or push them to /o/par/ and use the "
+            "urn:ietf:params:oauth:request_uri:… it answers.",
             error="request_uri_not_supported",
         )
     elif "claims" in query:

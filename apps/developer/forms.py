@@ -194,8 +194,10 @@ class ApplicationForm(forms.ModelForm):
             "allowed_origins",
             "allowed_scopes",
             "required_scopes",
+            "require_pushed_authorization_requests",
         ]
         labels = {
+            "require_pushed_authorization_requests": "Require pushed authorization requests (PAR)",
             "redirect_uris": "Redirect URIs",
             "post_logout_redirect_uris": "Sign-out redirect URIs",
             "allowed_origins": "Allowed origins",
@@ -208,6 +210,10 @@ class ApplicationForm(forms.ModelForm):
             "com.example.app:/callback for native apps.",
             "post_logout_redirect_uris": "Where people may land after signing out through your app (OpenID "
             "Connect RP-initiated logout). Same rules as redirect URIs.",
+            "require_pushed_authorization_requests": "Your app's server first posts each sign-in "
+            "request to /o/par/ and gets a short, single-use link for it, so the request's details never "
+            "travel through the browser where they could be read or changed (RFC 9126). Tick this once "
+            "your app does: Gatehouse then refuses any sign-in link that wasn't pushed.",
             "allowed_origins": "For single-page apps only: the origins (https://app.example.com) "
             "that may call "
             "the token endpoint from a browser.",

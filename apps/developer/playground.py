@@ -12,7 +12,7 @@ import logging
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import requests
 from cryptography.fernet import Fernet, InvalidToken
@@ -73,6 +73,7 @@ class Endpoints:
 
     authorize: str
     token: str
+    par: str
     revoke: str
     jwks: str
     api: str
@@ -90,6 +91,7 @@ class Endpoints:
         return cls(
             authorize=absolute(reverse("oauth2_provider:authorize")),
             token=absolute(reverse("oauth2_provider:token")),
+            par=absolute(reverse("oauth2_provider:pushed-authorization-request")),
             revoke=absolute(reverse("oauth2_provider:revoke-token")),
             jwks=absolute(reverse("oauth2_provider:jwks-info")),
             api=api,
@@ -133,6 +135,8 @@ class Run:
     def stage(self) -> str:
         """What the developer can do next: approve, exchange, use, or done."""
         kinds = {step.kind for step in self.steps}
+        if any(s.kind == "par" and not s.ok for s in self.steps):
+            return "push_failed"
         if "revoke" in kinds:
             return "done"
         if "token" in kinds and any(s.kind == "token" and s.ok for s in self.steps):
@@ -246,8 +250,11 @@ def _session(application: Application, endpoints: Endpoints, run: Run, token: di
 # --- the steps --------------------------------------------------------------------------------
 
 
-def start_run(*, application: Application, endpoints: Endpoints, scope: str) -> Run:
-    """Step 1: an authorization URL with PKCE (S256), a fresh state and an OIDC nonce."""
+def start_run(
+    *, application: Application, endpoints: Endpoints, scope: str, par: bool = False, secret: str = ""
+) -> Run:
+    """Step 1: an authorization URL with PKCE (S256), a fresh state and an OIDC nonce; with
+    `par`, its parameters pushed to the PAR endpoint first (RFC 9126) and a short URL instead."""
     client = WebApplicationClient(application.client_id)
     verifier = client.create_code_verifier(64)
     challenge = client.create_code_challenge(verifier, "S256")
@@ -263,6 +270,10 @@ def start_run(*, application: Application, endpoints: Endpoints, scope: str) -> 
         prompt="consent",
     )
     run = Run(application.pk, application.client_id, scope, state, nonce, url)
+    if par:
+        run.authorize_url = push_request(run=run, application=application, endpoints=endpoints, secret=secret)
+        seal_vault(run, {"verifier": verifier})
+        return run
     run.steps.append(
         Step(
             "authorize",
@@ -278,6 +289,56 @@ def start_run(*, application: Application, endpoints: Endpoints, scope: str) -> 
     )
     seal_vault(run, {"verifier": verifier})
     return run
+
+
+def push_request(*, run: Run, application: Application, endpoints: Endpoints, secret: str) -> str:
+    """The authorization request's parameters posted to /o/par/, authenticated as at the token
+    endpoint; the short authorization URL that stands for them, or "" when the push failed."""
+    params = parse_qsl(urlsplit(run.authorize_url).query)
+    step = Step(
+        "par",
+        "Pushed authorization request",
+        request=f"POST {endpoints.par}",
+        rows=[(name, value, AUTHORIZE_PARAMS.get(name, "")) for name, value in params],
+    )
+    run.steps.append(step)
+    try:
+        response = requests.post(
+            endpoints.par, data=params, auth=_client_kwargs(application, secret)["auth"], timeout=TIMEOUT
+        )
+    except requests.RequestException as exc:
+        _fail(step, exc, [])
+        return ""
+    step.status, step.body = response.status_code, _response_body(response)
+    try:
+        request_uri = response.json().get("request_uri", "") if response.status_code == 201 else ""
+    except (ValueError, AttributeError):
+        request_uri = ""
+    if not request_uri:
+        step.ok = False
+        step.summary = "The PAR endpoint refused the request: a real client must stop here."
+        return ""
+    step.summary = (
+        "Your app's server posts the request, with its client authentication, before sending anyone "
+        "anywhere. The answer is a single-use request_uri, good for a minute."
+    )
+    url = (
+        f"{endpoints.authorize}?{urlencode({'client_id': application.client_id, 'request_uri': request_uri})}"
+    )
+    run.steps.append(
+        Step(
+            "authorize",
+            "Authorization request",
+            summary="Your app sends people to this short URL: the pushed parameters never pass "
+            "through their browser.",
+            request=f"GET {url}",
+            rows=[
+                ("client_id", application.client_id, AUTHORIZE_PARAMS["client_id"]),
+                ("request_uri", request_uri, "Stands for the pushed request; works once"),
+            ],
+        )
+    )
+    return url
 
 
 def record_callback(*, run: Run, query: dict, issuer: str) -> None:

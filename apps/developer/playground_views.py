@@ -156,6 +156,7 @@ def playground_add_callback(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('developer:playground')}?app={app.pk}")
 
 
+@sensitive_post_parameters("client_secret")
 @login_required
 @require_POST
 def playground_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -167,7 +168,11 @@ def playground_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _after_action(request, app)
     if _too_fast(request):
         return _after_action(request, app)
-    run = playground.start_run(application=app, endpoints=endpoints, scope=" ".join(scopes))
+    # An app that requires PAR gets nothing from a plain request, so the playground pushes.
+    par = "par" in request.POST or app.require_pushed_authorization_requests
+    run = playground.start_run(
+        application=app, endpoints=endpoints, scope=" ".join(scopes), par=par, secret=_pasted_secret(request)
+    )
     playground.save_run(request.session, run)
     return _after_action(request, app)
 

@@ -88,6 +88,10 @@ class Application(AbstractApplication):
     is_resource_server = models.BooleanField(
         default=False, help_text="May call the introspection endpoint for any token."
     )
+    # RFC 9126 section 6: its authorization requests must come pushed, never in the URL.
+    require_pushed_authorization_requests = models.BooleanField(
+        default=False, help_text="Sign-in requests must be pushed to /o/par/ first."
+    )
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -300,3 +304,34 @@ class DeviceGrant(AbstractDeviceGrant):
 
     class Meta(AbstractDeviceGrant.Meta):
         pass
+
+
+class PushedAuthorizationRequest(models.Model):
+    """An authorization request a client pushed (RFC 9126), until /o/authorize/ redeems it once.
+
+    A row, not a cache entry: redeeming is a conditional UPDATE, so of two authorization
+    requests presenting the same `request_uri` on any nodes, exactly one wins, on every backend.
+    """
+
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="pushed_requests"
+    )
+    # SHA-256 of the request_uri, never the URI itself: it is a bearer credential for 60 seconds.
+    uri_hash = models.CharField(max_length=64, unique=True)
+    # The authorization request as pushed: parameter name to its list of values, without the
+    # client's credentials.
+    parameters = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # What `cleartokenfamilies` and each push delete by (pushes also by application, its FK index).
+        indexes = [models.Index(fields=["expires"], name="oauth_par_expires")]
+
+    def __str__(self) -> str:
+        return f"Pushed request of {self.application_id} ({'used' if self.used_at else 'unused'})"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires <= timezone.now()

@@ -33,6 +33,10 @@ ID_TOKEN_SIGNING_ALGS = ("RS256",)
 CLAIMS_PARAMETER_SUPPORTED = False
 CLAIMS_NOT_SUPPORTED = "The claims parameter is not supported: ask for claims with scopes (profile, email)."
 
+# Pushed authorization requests (RFC 9126) are offered to every client and required of none
+# but those whose app says so (Application.require_pushed_authorization_requests).
+REQUIRE_PUSHED_AUTHORIZATION_REQUESTS = False
+
 # PKCE is required of every client, with S256 only (RFC 9700 2.1.1).
 CODE_CHALLENGE_METHODS = ("S256",)
 # BASE64URL(SHA256(code_verifier)) is always 43 characters (RFC 7636 4.2).

@@ -17,6 +17,7 @@ MACHINE_REQUESTS = [
     ("post", "/o/introspect/"),
     ("get", "/o/userinfo/"),
     ("post", "/o/device-authorization/"),
+    ("post", "/o/par/"),
     ("get", "/o/.well-known/openid-configuration"),
     ("get", "/o/.well-known/jwks.json"),
     ("get", "/.well-known/oauth-authorization-server/o"),

@@ -22,7 +22,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from apps.oauth.models import TokenFamily
+from apps.oauth.models import PushedAuthorizationRequest, TokenFamily
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -132,6 +132,16 @@ def test_cleartokenfamilies_deletes_ended_and_unspent_records_in_bounded_batches
     assert sizes == [BATCH] * 4 + [200] + [BATCH] * 3 + [50]
 
 
+def test_cleartokenfamilies_deletes_pushed_requests_an_hour_past_expiry(application):
+    now = timezone.now()
+    for name, expires in [("old", now - timedelta(hours=2)), ("recent", now - timedelta(minutes=5))]:
+        PushedAuthorizationRequest.objects.create(
+            application=application, uri_hash=checksum(name), parameters={}, expires=expires
+        )
+    call_command("cleartokenfamilies", stdout=io.StringIO())
+    assert list(PushedAuthorizationRequest.objects.values_list("uri_hash", flat=True)) == [checksum("recent")]
+
+
 @pytest.mark.parametrize(
     ("model", "column"),
     [
@@ -141,6 +151,7 @@ def test_cleartokenfamilies_deletes_ended_and_unspent_records_in_bounded_batches
         (RefreshToken, "revoked"),
         (TokenFamily, "expires"),
         (TokenFamily, "created"),
+        (PushedAuthorizationRequest, "expires"),
     ],
 )
 def test_what_the_sweeps_filter_on_is_indexed(db, model, column):

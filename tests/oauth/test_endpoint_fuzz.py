@@ -13,7 +13,7 @@ from tests.oauth_flow import CLIENT_SECRET, FORM, basic_auth, make_client
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["/o/token/", "/o/device-authorization/", "/o/introspect/", "/o/revoke_token/"]
+ENDPOINTS = ["/o/token/", "/o/device-authorization/", "/o/introspect/", "/o/revoke_token/", "/o/par/"]
 NAMES = [
     "grant_type",
     "code",

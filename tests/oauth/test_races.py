@@ -178,3 +178,25 @@ def test_a_refresh_in_flight_during_a_revoke_all_leaves_nothing_alive(user, appl
     assert live_tokens(user) == (0, 0)
     assert userinfo(refreshed.json()["access_token"]) == 401
     assert refresh(http(), application, refreshed.json()["refresh_token"]).status_code == 400
+
+
+def test_two_browsers_presenting_one_request_uri_have_one_winner(user, application):
+    from urllib.parse import urlencode
+
+    from tests.oauth_flow import CLIENT_SECRET, authorize_params, basic_auth, form_post
+
+    _, challenge = pkce_pair()
+    pushed = form_post(
+        http(),
+        "/o/par/",
+        authorize_params(application, scope="openid", challenge=challenge),
+        **basic_auth(application.client_id, CLIENT_SECRET),
+    )
+    url = "/o/authorize/?" + urlencode(
+        {"client_id": application.client_id, "request_uri": pushed.json()["request_uri"]}
+    )
+    browsers = [http(), http()]
+    for browser in browsers:
+        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    statuses = run_together(*(lambda b=b: b.get(url).status_code for b in browsers))
+    assert sorted(statuses) == [200, 400]

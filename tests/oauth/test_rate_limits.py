@@ -1,4 +1,4 @@
-"""Rate limits on the token, device-authorization, introspection and revocation endpoints."""
+"""Rate limits on the token, PAR, device-authorization, introspection and revocation endpoints."""
 
 import threading
 
@@ -11,7 +11,7 @@ from tests.oauth_flow import CLIENT_SECRET, basic_auth, form_post, make_client, 
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["/o/token/", "/o/device-authorization/", "/o/introspect/", "/o/revoke_token/"]
+ENDPOINTS = ["/o/token/", "/o/device-authorization/", "/o/introspect/", "/o/revoke_token/", "/o/par/"]
 
 
 @pytest.fixture

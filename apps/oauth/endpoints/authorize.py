@@ -20,7 +20,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from apps.core.http import see_other_as_get
-from apps.oauth import services
+from apps.oauth import pushed, services
 from apps.oauth.consent import (
     AuthorizationEndpointValidator,
     clear_reauth_request,
@@ -88,6 +88,64 @@ def _with_params(uri: str, params: dict) -> str:
     return uri + ("&" if urlsplit(uri).query else "?") + urlencode(params)
 
 
+# Why a pushed request's request_uri leads nowhere (RFC 9126 4): (title, help) for the page.
+PUSHED_PROBLEMS = {
+    "unknown": (
+        "This sign-in link isn't valid",
+        "The app's sign-in request is unknown here, or was made by another app. Nothing was shared. "
+        "Go back to the app and try again.",
+    ),
+    "expired": (
+        "This sign-in link has expired",
+        "The app's sign-in request was only valid for a minute. Nothing was shared. "
+        "Go back to the app and start signing in again.",
+    ),
+    "used": (
+        "This sign-in link was already used",
+        "Each sign-in request works once, in the browser that first opened it. "
+        "Go back to the app and start signing in again.",
+    ),
+}
+
+
+def authorization_problem(query, credentials: dict) -> tuple[str, str] | None:
+    """Why a request that oauthlib accepted is still refused, if it is: the (error,
+    error_description). The authorization endpoint answers it by redirect; the PAR endpoint,
+    which validates pushed requests exactly the same way (RFC 9126 2.1), as JSON."""
+    for name, values in query.lists():
+        if len(values) > 1 and name not in REPEATABLE:
+            return "invalid_request", f"The {name} parameter may appear only once."
+    # OIDC Core 3.1.2.6; discovery says neither is supported, so never silently ignore them.
+    if "request" in query:
+        return "request_not_supported", "Request objects are not supported."
+    if "request_uri" in query:
+        return "request_uri_not_supported", "The request_uri parameter is not supported."
+    if "claims" in query:
+        # Discovery says claims_parameter_supported: false; claims come with scopes.
+        return "invalid_request", CLAIMS_NOT_SUPPORTED
+    if "create" in query.get("prompt", "").split():
+        # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
+        return "invalid_request", "prompt=create is not supported; send people to sign up first."
+    if "response_mode" in query and query["response_mode"] not in RESPONSE_MODES:
+        # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
+        return "invalid_request", "Only response_mode=query is supported."
+    method = credentials.get("code_challenge_method")
+    if not credentials.get("code_challenge") or method not in CODE_CHALLENGE_METHODS:
+        return "invalid_request", "PKCE with code_challenge_method=S256 is required."
+    if not S256_CHALLENGE.fullmatch(credentials["code_challenge"]):
+        return "invalid_request", S256_CHALLENGE_PROBLEM
+    try:
+        parse_max_age(query.get("max_age"))
+    except ValueError:
+        return "invalid_request", "max_age must be a whole number of seconds."
+    resources = query.getlist("resource")
+    if not all(is_valid_resource_uri(uri) for uri in resources):
+        return "invalid_request", "Each resource must be an absolute URI."
+    if resources:
+        credentials["resource"] = resources
+    return None
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
     """DOT's authorization endpoint with Gatehouse's consent policy (apps.oauth.consent).
@@ -99,6 +157,11 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
     form_class = ConsentForm
     validator_class = AuthorizationEndpointValidator
     decision: dict | None = None
+    # The URL as the browser asked for it; for a pushed request, what signing in returns to.
+    entry_path = ""
+    # A pushed request (RFC 9126 4) redeemed for this GET: its key and its parameters.
+    pushed_key = ""
+    pushed_parameters: dict | None = None
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in ("GET", "POST"):
@@ -108,6 +171,10 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             return response
         if request.method == "POST" and not _is_decision(request):
             return see_other_as_get(request)  # OIDC Core 3.1.2.1: a request may come by POST
+        self.entry_path = request.get_full_path()
+        if request.method == "GET" and (refusal := self.expand_pushed_request(request)):
+            add_never_cache_headers(refusal)
+            return refusal
         handler = super().dispatch
         if request.method == "POST":
             # Exempt above only so cross-site authorization requests get in; decisions never are.
@@ -115,6 +182,35 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         response = handler(request, *args, **kwargs)
         add_never_cache_headers(response)
         return response
+
+    def expand_pushed_request(self, request) -> HttpResponse | None:
+        """RFC 9126 4: `client_id` and a `request_uri` from our PAR endpoint stand for the
+        request that client pushed; every other parameter of the URL is ignored. From here on
+        the request is the pushed one, and the endpoint validates it as any other (RFC 9126 4).
+        An error page if it leads nowhere: there is no redirect URI to trust."""
+        request_uri = request.GET.get("request_uri", "")
+        if not request_uri.startswith(pushed.REQUEST_URI_PREFIX):
+            return None  # by reference to a request object (OIDC): request_problem refuses it
+        client_id = request.GET.get("client_id", "")
+        if (
+            not client_id
+            or len(request.GET.getlist("request_uri")) > 1
+            or len(request.GET.getlist("client_id")) > 1
+        ):
+            return self.pushed_failure("unknown")
+        redemption = pushed.redeem(request, request_uri=request_uri, client_id=client_id)
+        if redemption.parameters is None:
+            return self.pushed_failure(redemption.problem)
+        self.pushed_key, self.pushed_parameters = pushed.uri_hash(request_uri), redemption.parameters
+        request.GET = redemption.query(client_id)
+        request.META["QUERY_STRING"] = request.GET.urlencode()
+        return None
+
+    def pushed_failure(self, problem: str) -> HttpResponse:
+        title, help_text = PUSHED_PROBLEMS[problem]
+        error = {"error": "invalid_request_uri", "description": f"The request_uri is {problem}."}
+        context = {"error": error, "error_title": title, "error_help": help_text}
+        return self.render_to_response(context, status=400)
 
     # --- GET: validate, then sign in again, skip, refuse or show the screen ------------------
 
@@ -124,7 +220,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         except OAuthToolkitError as error:
             return self.refuse(error)
         application = _validated_client(credentials)
-        if problem := self.request_problem(credentials):
+        if problem := self.request_problem(application, credentials):
             return self.redirect_error(application, credentials, *problem)
         prompt = set(request.GET.get("prompt", "").split())
         digest = request_digest(request.GET.lists())
@@ -153,42 +249,13 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             )
         return super().validate_authorization_request(request)
 
-    def request_problem(self, credentials: dict) -> tuple[str, str] | None:
+    def request_problem(self, application: Application, credentials: dict) -> tuple[str, str] | None:
         """Why a request that oauthlib accepted is still refused before the screen, if it is:
         the (error, error_description) to answer by redirect."""
-        query = self.request.GET
-        for name, values in query.lists():
-            if len(values) > 1 and name not in REPEATABLE:
-                return "invalid_request", f"The {name} parameter may appear only once."
-        # OIDC Core 3.1.2.6; discovery says neither is supported, so never silently ignore them.
-        if "request" in query:
-            return "request_not_supported", "Request objects are not supported."
-        if "request_uri" in query:
-            return "request_uri_not_supported", "The request_uri parameter is not supported."
-        if "claims" in query:
-            # Discovery says claims_parameter_supported: false; claims come with scopes.
-            return "invalid_request", CLAIMS_NOT_SUPPORTED
-        if "create" in query.get("prompt", "").split():
-            # Discovery's prompt_values_supported leaves it out: say so, signed in or not.
-            return "invalid_request", "prompt=create is not supported; send people to sign up first."
-        if "response_mode" in query and query["response_mode"] not in RESPONSE_MODES:
-            # Discovery lists `query` only; `fragment` and `form_post` would be ignored or half done.
-            return "invalid_request", "Only response_mode=query is supported."
-        method = credentials.get("code_challenge_method")
-        if not credentials.get("code_challenge") or method not in CODE_CHALLENGE_METHODS:
-            return "invalid_request", "PKCE with code_challenge_method=S256 is required."
-        if not S256_CHALLENGE.fullmatch(credentials["code_challenge"]):
-            return "invalid_request", S256_CHALLENGE_PROBLEM
-        try:
-            parse_max_age(query.get("max_age"))
-        except ValueError:
-            return "invalid_request", "max_age must be a whole number of seconds."
-        resources = query.getlist("resource")
-        if not all(is_valid_resource_uri(uri) for uri in resources):
-            return "invalid_request", "Each resource must be an absolute URI."
-        if resources:
-            credentials["resource"] = resources
-        return None
+        if application.require_pushed_authorization_requests and not self.pushed_key:
+            # RFC 9126 6: this client's requests come through the PAR endpoint or not at all.
+            return "invalid_request", "This client must use pushed authorization requests."
+        return authorization_problem(self.request.GET, credentials)
 
     def approve_without_screen(self, application, scopes, credentials, consent):
         if isinstance(credentials.get("ui_locales"), list):
@@ -223,13 +290,19 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
             redirect_uri=self.oauth2_data["redirect_uri"],
             account=signed_in_account(self.request.user),
         )
-        context["switch_account_next"] = self.request.get_full_path()
+        context["switch_account_next"] = self.entry_path
         return context
 
     # --- POST: the user's decision -----------------------------------------------------------
 
     def form_valid(self, form):
         requested = take_pending_request(self.request, form.cleaned_data)
+        # Answered either way: a pushed request behind this screen is spent for this browser too.
+        pushed.forget(
+            self.request,
+            client_id=form.cleaned_data["client_id"] or "",
+            code_challenge=form.cleaned_data.get("code_challenge") or "",
+        )
         application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
         if requested is None or application is None:
             return self.failure(
@@ -280,7 +353,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         except OAuthToolkitError as error:
             return self.refuse(error)
         application = _validated_client(credentials)
-        if problem := self.request_problem(credentials):
+        if problem := self.request_problem(application, credentials):
             return self.redirect_error(application, credentials, *problem)
         if "none" in request.GET.get("prompt", "").split():
             return self.redirect_error(application, credentials, "login_required")
@@ -290,11 +363,19 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         request = self.request
         if request.user.is_authenticated:
             get_adapter(request).logout(request)
+            if self.pushed_key:
+                # Signing out emptied the session: the request this browser redeemed comes back.
+                pushed.bind(
+                    request,
+                    key=self.pushed_key,
+                    client_id=application.client_id,
+                    parameters=self.pushed_parameters,
+                )
             messages.info(request, f"{application.name} asks you to sign in again.")
         else:
             messages.info(request, f"Sign in to continue to {application.name}.")
         mark_reauth_requested(request, digest=digest)
-        return redirect_to_login(request.get_full_path(), resolve_url(self.get_login_url()))
+        return redirect_to_login(self.entry_path, resolve_url(self.get_login_url()))
 
     def refuse(self, error: OAuthToolkitError) -> HttpResponse:
         """oauthlib refused the request: an error page, or by redirect once client and URI are known."""
@@ -329,6 +410,9 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         return self.redirect(_with_params(credentials["redirect_uri"], params), application)
 
     def redirect(self, redirect_to, application):
+        if self.pushed_key:
+            # Answered to the client, a code or an error: the pushed request is spent here too.
+            pushed.forget(self.request, key=self.pushed_key)
         # RFC 9207: errors carry `iss` too, not only the successful responses DOT signs.
         if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
             query = dict(parse_qsl(urlsplit(redirect_to).query))

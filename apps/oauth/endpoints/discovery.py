@@ -44,10 +44,17 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 # Resource servers are confidential clients: introspection needs a secret.
                 "introspection_endpoint_auth_methods_supported": list(supported.CLIENT_AUTH_METHODS),
                 "device_authorization_endpoint": endpoint_url(request, "device-authorization"),
+                # RFC 9126 5; an app may require it (its require_pushed_authorization_requests).
+                "pushed_authorization_request_endpoint": endpoint_url(
+                    request, "pushed-authorization-request"
+                ),
+                "require_pushed_authorization_requests": supported.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS,
                 "prompt_values_supported": list(supported.PROMPT_VALUES),
                 "claims_supported": sorted(set(data["claims_supported"])),
                 "claims_parameter_supported": supported.CLAIMS_PARAMETER_SUPPORTED,
                 "request_parameter_supported": False,
+                # OIDC's request_uri names a request object to fetch, which we never do; PAR's
+                # request_uri is another thing, advertised by the endpoint above (RFC 9126 5).
                 "request_uri_parameter_supported": False,
                 "authorization_response_iss_parameter_supported": True,
             }

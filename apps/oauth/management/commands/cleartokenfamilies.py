@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
-from apps.oauth.models import TokenFamily
+from apps.oauth import pushed
+from apps.oauth.models import PushedAuthorizationRequest, TokenFamily
 
 # Codes and device codes live minutes; a day is well past any of them.
 UNSPENT_GRACE = timedelta(days=1)
@@ -31,7 +32,10 @@ def delete_in_batches(queryset: QuerySet) -> int:
 
 
 class Command(BaseCommand):
-    help = "Delete token-family records of ended families and of codes that were never exchanged."
+    help = (
+        "Delete token-family records of ended families and of codes that were never exchanged, "
+        "and pushed authorization requests long expired."
+    )
 
     def handle(self, *args, **options):
         now = timezone.now()
@@ -45,3 +49,7 @@ class Command(BaseCommand):
         )
         family_days = settings.GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS // 86400
         self.stdout.write(f"Deleted {deleted} token-family records (families end after {family_days} days).")
+        # Each push clears its own app's; this catches apps that stopped pushing.
+        kept_until = now - timedelta(seconds=pushed.KEPT_SECONDS)
+        deleted = delete_in_batches(PushedAuthorizationRequest.objects.filter(expires__lt=kept_until))
+        self.stdout.write(f"Deleted {deleted} pushed authorization requests.")
