@@ -19,7 +19,7 @@ class AccountAdapter(DefaultAccountAdapter):
         email = credentials.get("email") or credentials.get("username") or ""
         user = get_user_model().objects.filter(email__iexact=email).first() if email else None
         # The attempted address is not stored: it may be a typo of someone else's address.
-        record(AuditEvent.Kind.SIGN_IN_FAILED, user=user, request=request)
+        record(AuditEvent.Kind.SIGN_IN_FAILED, user=user, request=request, step="password")
 
     def get_password_change_redirect_url(self, request: HttpRequest) -> str:
         # Back to the page the user started from, where the new "last changed" date shows.

@@ -195,7 +195,13 @@ def record_link(strategy, backend, user=None, new_association=False, *args, **kw
     if user is None or not new_association:
         return
     request = strategy.request
-    record(AuditEvent.Kind.IDENTITY_LINKED, user=user, request=request, provider=backend.name)
+    record(
+        AuditEvent.Kind.IDENTITY_LINKED,
+        user=user,
+        request=request,
+        provider=backend.name,
+        provider_name=provider_title(backend.name),
+    )
     if not kwargs.get(TOKEN_EXCHANGE) and request.user.is_authenticated:
         messages.success(
             request, f"{provider_title(backend.name)} is connected. You can now sign in with it."
@@ -211,7 +217,15 @@ def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False
     request = strategy.request
     if user is None or kwargs.get(TOKEN_EXCHANGE) or request.user.is_authenticated:
         return None
-    record_authentication(request, user, method="socialaccount", provider=backend.name, uid=uid)
+    # The security log's sign-in row reads the provider (and its display name) from this record.
+    record_authentication(
+        request,
+        user,
+        method="socialaccount",
+        provider=backend.name,
+        provider_name=provider_title(backend.name),
+        uid=uid,
+    )
     return perform_login(
         request,
         user,
@@ -225,5 +239,9 @@ def record_unlink(strategy, entries, user=None, *args, **kwargs):
     """Disconnect pipeline: social-auth's own disconnect URL is audited like ours."""
     for entry in entries:
         record(
-            AuditEvent.Kind.IDENTITY_UNLINKED, user=user, request=strategy.request, provider=entry.provider
+            AuditEvent.Kind.IDENTITY_UNLINKED,
+            user=user,
+            request=strategy.request,
+            provider=entry.provider,
+            provider_name=provider_title(entry.provider),
         )
