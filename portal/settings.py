@@ -177,6 +177,7 @@ LOGOUT_REDIRECT_URL = "core:home"
 # https://docs.allauth.org/en/latest/account/configuration.html
 
 ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "apps.accounts.adapters.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"

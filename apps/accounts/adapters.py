@@ -1,9 +1,11 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as allauth_context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sites.requests import RequestSite
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -12,8 +14,20 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 
 
+def user_display(user) -> str:
+    """ACCOUNT_USER_DISPLAY: the name a person chose, else their address, never the internal username."""
+    return user.display_name
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """allauth hooks: failed sign-ins go to the audit trail of the account they targeted."""
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # Without django.contrib.sites the "site" is the request's host: mails would greet
+        # with "Hello from 127.0.0.1:8000!". They speak as the product instead.
+        site = RequestSite(allauth_context.request)
+        site.name = settings.SITE_NAME
+        super().send_mail(template_prefix, email, {"current_site": site, **context})
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         email = credentials.get("email") or credentials.get("username") or ""
@@ -30,7 +44,7 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
     """Every session ended from a settings page (ours or allauth's) is in the security log."""
 
     def end_sessions(self, sessions) -> None:
-        request = context.request
+        request = allauth_context.request
         users = {}  # sessions ended together are one user's: load them once
         for session in sessions:
             if session.user_id not in users:

@@ -165,3 +165,16 @@ def test_signups_are_rate_limited_per_address(client, settings):
     signup(client, email="one@example.com")
     signup(client, email="two@example.com")
     assert signup(client, email="three@example.com").status_code == 429
+
+
+def test_signed_in_message_names_the_person_not_the_username(client):
+    from tests.conftest import make_user
+
+    user = make_user("alice@example.com")
+    user.username = "alice214559"
+    user.save()
+    response = client.post(
+        reverse("account_login"), {"login": "alice@example.com", "password": PASSWORD}, follow=True
+    )
+    assertContains(response, "alice@example.com")
+    assert "alice214559" not in response.content.decode()
