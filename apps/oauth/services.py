@@ -74,7 +74,7 @@ class ConnectedApp:
 
     @property
     def developer(self) -> str:
-        return self.application.user.display_name if self.application.user else ""
+        return self.application.publisher
 
     @property
     def logo_url(self) -> str:

@@ -235,3 +235,11 @@ def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, use
         html=True,
         status_code=400,
     )
+
+
+def test_a_developer_without_a_name_is_not_named_by_their_address(auth_client, application, developer):
+    developer.first_name = developer.last_name = ""
+    developer.save()
+    response, _ = screen_for(auth_client, application)
+    assertContains(response, "by printer.example.com")
+    assertNotContains(response, "dev@example.com")
