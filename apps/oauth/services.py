@@ -196,16 +196,20 @@ def _email_new_app(
 ) -> None:
     if not user.email:
         return
-    path = reverse("oauth:connected-apps")
+    # The app's own page, where this grant can be reviewed and revoked in one click.
+    path = reverse("oauth:connected-app", args=[application.client_id])
     context = {
         "site_name": settings.SITE_NAME,
         "user": user,
         "application": application,
-        "developer": application.user.display_name if application.user else "",
+        "developer": application.publisher,
         "scopes": describe(scopes),
         "connected_apps_url": request.build_absolute_uri(path) if request is not None else path,
     }
-    subject = render_to_string("oauth/email/app_connected_subject.txt", context).strip()
+    subject = (
+        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + render_to_string("oauth/email/app_connected_subject.txt", context).strip()
+    )
     body = render_to_string("oauth/email/app_connected_message.txt", context)
     try:
         send_mail(subject, body, None, [user.email])
