@@ -33,9 +33,10 @@ from social_core.exceptions import (
 )
 from social_core.pipeline.partial import partial
 
+from apps.accounts.devices import describe_location, describe_user_agent
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
+from apps.audit.services import client_ip, record
 from apps.social.providers import provider_title
 from apps.social.services import import_avatar
 
@@ -202,10 +203,33 @@ def record_link(strategy, backend, user=None, new_association=False, *args, **kw
         provider=backend.name,
         provider_name=provider_title(backend.name),
     )
+    if not kwargs.get("is_new"):  # a brand-new account's first method is no news
+        _email_new_sign_in_method(request, user=user, backend=backend, details=kwargs.get("details") or {})
     if not kwargs.get(TOKEN_EXCHANGE) and request.user.is_authenticated:
         messages.success(
             request, f"{provider_title(backend.name)} is connected. You can now sign in with it."
         )
+
+
+def _email_new_sign_in_method(request, *, user: User, backend, details: dict[str, Any]) -> None:
+    """Tell the owner a new way into their account exists, as for a sign-in from a new device.
+
+    Sent whether the provider was connected by hand or matched on a verified address: either
+    way, someone holding that provider account can now sign in as them.
+    """
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    ip = client_ip(request)
+    get_account_adapter(request).send_notification_mail(
+        "social/email/sign_in_method_connected",
+        user,
+        {
+            "provider": provider_title(backend.name),
+            "account_name": details.get("email") or details.get("username") or "",
+            "device": describe_user_agent(agent),
+            "location": describe_location(ip),
+            "sign_in_methods_url": request.build_absolute_uri(reverse("identities:sign-in-methods")),
+        },
+    )
 
 
 def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False, *args, **kwargs):

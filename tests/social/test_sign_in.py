@@ -427,3 +427,35 @@ def test_a_provider_sign_in_is_one_log_row_naming_the_provider(client, fakes, us
     response = client.get(reverse("audit:security-log"))
     assertContains(response, "With Acme SSO")
     assert "Oidc" not in response.content.decode()
+
+
+def connected_mails(mailoutbox):
+    return [m for m in mailoutbox if "can now sign in to your account" in m.subject]
+
+
+def test_connecting_a_provider_by_hand_emails_the_owner(client, fakes, user, mailoutbox):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    params = begin(client, "github", next=reverse("identities:sign-in-methods"))
+    fakes["github"].person(params, email="ada.personal@example.com")
+    complete(client, "github", params)
+
+    [message] = connected_mails(mailoutbox)
+    assert message.to == ["ada@example.com"]
+    assert message.subject == "[Gatehouse] GitHub can now sign in to your account"
+    assert "ada.personal@example.com" in message.body
+    assert "http://testserver/settings/sign-in-methods/" in message.body
+
+
+def test_a_provider_matched_on_a_verified_address_emails_the_owner(client, fakes, user, mailoutbox):
+    params = begin(client, "oidc")
+    fakes["oidc"].person(params, email="ada@example.com")
+    complete(client, "oidc", params)
+    [message] = connected_mails(mailoutbox)
+    assert "Acme SSO" in message.subject
+
+
+def test_a_new_account_from_a_provider_gets_no_connected_email(client, fakes, mailoutbox):
+    params = begin(client, "github")
+    fakes["github"].person(params, email="newcomer@example.com")
+    complete(client, "github", params)
+    assert connected_mails(mailoutbox) == []
