@@ -167,3 +167,13 @@ def test_turning_totp_off_is_logged(auth_client, user):
 def test_reauthentication_with_a_wrong_password_is_refused(auth_client):
     response = auth_client.post(reverse("account_reauthenticate"), {"password": "not-" + PASSWORD})
     assertContains(response, "Incorrect password")
+
+
+def test_regenerating_with_one_code_left_speaks_in_the_singular(auth_client, user):
+    enrol_totp(auth_client)
+    codes = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    for code in codes.wrap().get_unused_codes()[1:]:
+        codes.refresh_from_db()
+        assert codes.wrap().validate_code(code)
+    response = auth_client.get(reverse("mfa_generate_recovery_codes"))
+    assertContains(response, "Your 1 unused code stops working.")
