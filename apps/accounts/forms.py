@@ -1,9 +1,11 @@
 """Profile form: the one validation of profile data, used by the profile page and the REST API."""
 
+from allauth.mfa.webauthn.forms import LoginWebAuthnForm
 from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Profile
 from apps.core.images import ImageRules, reencode_image
@@ -100,3 +102,22 @@ class DeleteAccountForm(forms.Form):
         label="I understand that my account, apps and keys are deleted for good; this cannot be undone.",
         error_messages={"required": "Tick the box to confirm that you want to delete your account."},
     )
+
+
+class PasskeyLoginForm(LoginWebAuthnForm):
+    """allauth's passkey sign-in, refusing an unknown or removed passkey in words that fit it.
+
+    allauth reuses "Incorrect code." for every failure, though nothing was typed.
+    """
+
+    def clean_credential(self):
+        try:
+            return super().clean_credential()
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                _(
+                    "That passkey was not accepted. It may have been removed from your account: "
+                    "sign in another way, then add it again."
+                ),
+                code="passkey_refused",
+            ) from None

@@ -177,3 +177,27 @@ def test_regenerating_with_one_code_left_speaks_in_the_singular(auth_client, use
         assert codes.wrap().validate_code(code)
     response = auth_client.get(reverse("mfa_generate_recovery_codes"))
     assertContains(response, "Your 1 unused code stops working.")
+
+
+def test_a_refused_passkey_is_not_called_an_incorrect_code(client, user):
+    import json
+
+    from allauth.account.utils import user_pk_to_url_str
+    from fido2.utils import websafe_encode
+
+    # A passkey this server does not know (say, removed from the account) signing in for `user`.
+    credential = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": websafe_encode(b"{}"),
+            "authenticatorData": websafe_encode(b"\0" * 37),
+            "signature": "AAAA",
+            "userHandle": websafe_encode(user_pk_to_url_str(user).encode()),
+        },
+    }
+    client.get(reverse("mfa_login_webauthn"), HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    response = client.post(reverse("mfa_login_webauthn"), {"credential": json.dumps(credential)}, follow=True)
+    assertContains(response, "That passkey was not accepted.")
+    assert "Incorrect code." not in response.content.decode()
