@@ -19,6 +19,12 @@ def user_display(user) -> str:
     return user.display_name
 
 
+def _with_webauthn_key(request, context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The key allauth's webauthn message or e-mail is about (apps.accounts.receivers)."""
+    key = getattr(request, "gatehouse_webauthn_key", None)
+    return {"key": key, **(context or {})} if key else context
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """allauth hooks: failed sign-ins go to the audit trail of the account they targeted."""
 
@@ -28,6 +34,16 @@ class AccountAdapter(DefaultAccountAdapter):
         site = RequestSite(allauth_context.request)
         site.name = settings.SITE_NAME
         super().send_mail(template_prefix, email, {"current_site": site, **context})
+
+    def add_message(self, request, level, message_template=None, message_context=None, **kwargs) -> None:
+        super().add_message(
+            request, level, message_template, _with_webauthn_key(request, message_context), **kwargs
+        )
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        super().send_notification_mail(
+            template_prefix, user, _with_webauthn_key(self.request, context), email=email
+        )
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         email = credentials.get("email") or credentials.get("username") or ""

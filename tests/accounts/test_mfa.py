@@ -201,3 +201,39 @@ def test_a_refused_passkey_is_not_called_an_incorrect_code(client, user):
     response = client.post(reverse("mfa_login_webauthn"), {"credential": json.dumps(credential)}, follow=True)
     assertContains(response, "That passkey was not accepted.")
     assert "Incorrect code." not in response.content.decode()
+
+
+def add_passkey(user, name="Work laptop", passwordless=True) -> Authenticator:
+    credential = {"clientExtensionResults": {"credProps": {"rk": passwordless}}}
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": name, "credential": credential}
+    )
+
+
+def test_remove_page_names_the_passkey_and_has_a_way_back(auth_client, user):
+    passkey = add_passkey(user)
+    reauthenticate(auth_client)
+    response = auth_client.get(reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk}))
+    assertContains(response, "Remove passkey</h1>")
+    assertContains(response, "<strong>Work laptop</strong>", html=True)
+    assertContains(response, f'href="{reverse("mfa_list_webauthn")}"')
+    assert "security key" not in response.content.decode().split("<main", 1)[1].lower().replace(
+        "passkeys and security keys", ""
+    )
+
+
+def test_removing_a_passkey_says_passkey_in_the_message_and_the_email(auth_client, user, mailoutbox):
+    passkey = add_passkey(user)
+    reauthenticate(auth_client)
+    response = auth_client.post(reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk}), follow=True)
+    assertContains(response, "Passkey “Work laptop” removed.")
+    [message] = [m for m in mailoutbox if "removed" in m.subject.lower()]
+    assert message.subject == "[Gatehouse] Passkey removed"
+    assert "A passkey, “Work laptop”, was removed." in message.body
+
+
+def test_removing_a_security_key_calls_it_one(auth_client, user, mailoutbox):
+    key = add_passkey(user, name="YubiKey", passwordless=False)
+    reauthenticate(auth_client)
+    response = auth_client.post(reverse("mfa_remove_webauthn", kwargs={"pk": key.pk}), follow=True)
+    assertContains(response, "Security key “YubiKey” removed.")
