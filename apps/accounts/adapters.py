@@ -20,7 +20,7 @@ def user_display(user) -> str:
 
 
 def _with_webauthn_key(request, context: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The key allauth's webauthn message or e-mail is about (apps.accounts.receivers)."""
+    """The key allauth's webauthn message or email is about (apps.accounts.receivers)."""
     key = getattr(request, "gatehouse_webauthn_key", None)
     return {"key": key, **(context or {})} if key else context
 

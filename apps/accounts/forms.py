@@ -58,7 +58,7 @@ class ProfileForm(forms.ModelForm):
         labels = {"display_name": "Display name", "bio": "Bio", "avatar": "Profile picture"}
         help_texts = {
             "display_name": (
-                "How you appear here and to apps you sign in to. Leave it empty to use your e-mail address."
+                "How you appear here and to apps you sign in to. Leave it empty to use your email address."
             ),
             "bio": "A few words about yourself, up to 500 characters.",
             "avatar": "PNG, JPEG or WebP, up to 2 MB. It is cropped to a square.",

@@ -50,7 +50,7 @@ LOGO = ImageRules(
 def check_can_register(*, user: User) -> None:
     """Raise PermissionDenied, with the reason, unless `user` may register one more app."""
     if not has_verified_email(user):
-        raise PermissionDenied("Verify your e-mail address before you register an app.")
+        raise PermissionDenied("Verify your email address before you register an app.")
     limit = settings.GATEHOUSE_MAX_APPS_PER_USER
     if Application.objects.filter(user=user).count() >= limit:
         raise PermissionDenied(f"You have reached the limit of {limit} apps. Delete one you no longer use.")

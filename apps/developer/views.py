@@ -181,7 +181,7 @@ def app_request_verification(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"Checking {app.verification_domain}. We'll e-mail you the result.")
+        messages.success(request, f"Checking {app.verification_domain}. We'll email you the result.")
     return redirect(reverse("developer:app-detail", args=[app.pk]) + "#verification-title")
 
 

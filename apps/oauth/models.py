@@ -82,7 +82,7 @@ class Application(AbstractApplication):
     @property
     def publisher(self) -> str:
         """Who publishes the app, as people see it: a name the developer chose, else the app's
-        homepage domain. Never the developer's e-mail address, which they did not make public."""
+        homepage domain. Never the developer's email address, which they did not make public."""
         if self.user_id:
             profile = getattr(self.user, "profile", None)
             name = (profile and profile.display_name) or self.user.get_full_name()

@@ -1,7 +1,7 @@
 """Consents and connected apps: what the pages and the REST API both do.
 
 Every function is keyword-only and takes model instances. `request`, where accepted, only
-gives the audit trail its IP address and user agent and the e-mail its absolute links.
+gives the audit trail its IP address and user agent and the email its absolute links.
 """
 
 import logging
@@ -153,7 +153,7 @@ def record_consent(
 ) -> Consent:
     """Store an Allow on the consent screen: the granted scopes join what the app already had.
 
-    The newest "remember" choice applies to the whole decision. A first grant e-mails the user.
+    The newest "remember" choice applies to the whole decision. A first grant emails the user.
     """
     scopes = list(scopes)
     remember = remember if remember in Consent.Remember.values else Consent.Remember.FOREVER
@@ -214,7 +214,7 @@ def _email_new_app(
     try:
         send_mail(subject, body, None, [user.email])
     except Exception:  # a mail outage must not undo the user's decision
-        log.exception("could not send the new-app e-mail for consent of user %s", user.pk)
+        log.exception("could not send the new-app email for consent of user %s", user.pk)
 
 
 def revoke_access(*, user: User, application: Application, request: HttpRequest | None = None) -> int:

@@ -94,7 +94,7 @@ class SocialTokenExchangeView(APIView):
             401: OpenApiResponse(
                 OAUTH_ERROR, description="Unknown client, or the provider rejected the token."
             ),
-            403: OpenApiResponse(OAUTH_ERROR, description="The account needs the browser (MFA, e-mail)."),
+            403: OpenApiResponse(OAUTH_ERROR, description="The account needs the browser (MFA, email)."),
             429: OpenApiResponse(
                 RATE_LIMITED,
                 description="Too many attempts from this address (`rate_limited`); see `Retry-After`.",

@@ -2,7 +2,7 @@
 
 The pipeline finds or creates the account; allauth signs it in. Handing the user to allauth's
 login flow (instead of letting social-auth call `login()`) runs allauth's login stages, so a
-social sign-in asks for the second factor and for a confirmed e-mail address exactly like a
+social sign-in asks for the second factor and for a confirmed email address exactly like a
 password sign-in does.
 
 A new account is created only for an address someone has proven: the provider's word for it, or
@@ -85,7 +85,7 @@ def match_verified_email(
 
     Without proof from the provider, an address that an account already uses is a dead end:
     the person signs in to that account first and connects the provider there. An address nobody
-    uses must be confirmed by e-mail before an account is made for it (`confirm_new_address`).
+    uses must be confirmed by email before an account is made for it (`confirm_new_address`).
     A partial step: social-core resumes it only in the browser whose session started it.
     """
     email = (details.get("email") or "").strip()
@@ -110,7 +110,7 @@ def match_verified_email(
 def confirm_new_address(strategy, backend, email: str, current_partial, **kwargs):
     """Prove an address the provider did not verify, by a link opened in this same browser.
 
-    The link carries social-auth's e-mail validation code and this partial pipeline's token;
+    The link carries social-auth's email validation code and this partial pipeline's token;
     social-core resumes the pipeline only when that token is the one in this session, so the
     mailbox's owner cannot finish a sign-in someone else started (and link their provider account).
     """
@@ -136,7 +136,7 @@ def confirm_new_address(strategy, backend, email: str, current_partial, **kwargs
 
 
 def username_from_email(details, user=None, *args, **kwargs):
-    """Base a new account's username on the e-mail address when the provider has none to offer."""
+    """Base a new account's username on the email address when the provider has none to offer."""
     if user is None and not details.get("username") and details.get("email"):
         return {"details": {**details, "username": details["email"].split("@", 1)[0]}}
     return None
@@ -163,7 +163,7 @@ def set_up_new_user(
     email_confirmed=False,
     **kwargs,
 ):
-    """Give a new account its proven e-mail address, name and picture."""
+    """Give a new account its proven email address, name and picture."""
     if not is_new or user is None:
         return
     verified = provider_email_verified or email_confirmed
@@ -233,7 +233,7 @@ def _email_new_sign_in_method(request, *, user: User, backend, details: dict[str
 
 
 def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False, *args, **kwargs):
-    """Last step: allauth signs the user in, running its stages (MFA, e-mail verification).
+    """Last step: allauth signs the user in, running its stages (MFA, email verification).
 
     Returning allauth's response ends the pipeline, so social-auth never logs anyone in itself.
     Connecting a provider to the signed-in user, and the native token exchange, continue instead.

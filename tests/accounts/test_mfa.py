@@ -50,7 +50,7 @@ def test_activation_asks_to_confirm_it_is_you_first(auth_client):
     assert response.status_code == 302 and reverse("account_reauthenticate") in response["Location"]
 
 
-@pytest.mark.django_db(transaction=True)  # allauth sends its signals and e-mails on commit
+@pytest.mark.django_db(transaction=True)  # allauth sends its signals and emails on commit
 def test_enrolling_totp_creates_recovery_codes_and_is_logged(auth_client, user, mailoutbox):
     enrol_totp(auth_client)
     assert any("Authenticator App Activated" in m.subject for m in mailoutbox)

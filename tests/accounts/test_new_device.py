@@ -1,4 +1,4 @@
-"""A sign-in from a browser that has not signed in to the account before sends an e-mail."""
+"""A sign-in from a browser that has not signed in to the account before sends an email."""
 
 import pytest
 from django.test import Client

@@ -1,4 +1,4 @@
-"""The foundation's account journeys through allauth's real views, forms and e-mails."""
+"""The foundation's account journeys through allauth's real views, forms and emails."""
 
 import re
 

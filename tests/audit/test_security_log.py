@@ -41,7 +41,7 @@ def test_newest_event_comes_first(auth_client, user):
     record(Kind.PASSWORD_CHANGED, user=user)
     record(Kind.EMAIL_ADDED, user=user)
     shown = texts(auth_client.get(URL), "p", "event-kind")
-    # A new e-mail address also carries a "Check" badge; the order is what matters here.
+    # A new email address also carries a "Check" badge; the order is what matters here.
     assert shown[0].startswith(Kind.EMAIL_ADDED.label) and shown[1] == Kind.PASSWORD_CHANGED.label
 
 

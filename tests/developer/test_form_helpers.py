@@ -21,7 +21,7 @@ def test_the_preview_shows_the_unsaved_settings_as_the_consent_screen(dev_client
     )
     assert b"<html" not in response.content
     assertContains(response, '<span class="consent-app-name">Photo Frame</span>', html=True)
-    assertContains(response, "Your e-mail address")
+    assertContains(response, "Your email address")
     assertContains(response, "To send you a weekly photo.")
     assertContains(response, "privacy policy")
     assertContains(response, "<strong>frame.example.com</strong>", html=True)

@@ -1,4 +1,4 @@
-"""Registering and editing apps: presets, every invalid input, the cap, verified e-mail, logos, audit."""
+"""Registering and editing apps: presets, every invalid input, the cap, verified email, logos, audit."""
 
 import os
 from io import BytesIO
@@ -261,7 +261,7 @@ def test_registration_stops_at_the_cap(dev_client, developer, settings):
 def test_an_unverified_email_cannot_register_apps(dev_client, developer):
     EmailAddress.objects.filter(user=developer).update(verified=False)
     response = dev_client.post(reverse(CREATE), form_data(), follow=True)
-    assertContains(response, "Verify your e-mail address before you register an app.")
+    assertContains(response, "Verify your email address before you register an app.")
     assert not Application.objects.exists()
 
 

@@ -120,7 +120,7 @@ def test_security_page_log_and_signing_out_another_session(page, shot, user, oth
     shot("security-log-filtered")
 
     page.goto("/accounts/email/")
-    page.get_by_role("heading", name="E-mail addresses").wait_for()
+    page.get_by_role("heading", name="Email addresses").wait_for()
     shot("email-addresses")
     page.goto("/accounts/password/change/")
     page.get_by_role("heading", name="Change password").wait_for()

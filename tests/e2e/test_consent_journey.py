@@ -18,7 +18,7 @@ CALLBACK_PAGE = (
 
 @pytest.fixture
 def printer(application):
-    application.scope_justifications = {"email": "We e-mail you when your prints ship."}
+    application.scope_justifications = {"email": "We email you when your prints ship."}
     application.privacy_policy_url = "https://printer.example.com/privacy"
     application.terms_url = "https://printer.example.com/terms"
     application.save()
@@ -58,7 +58,7 @@ def test_user_allows_an_app_without_one_scope_then_revokes_it(page, shot, user, 
 
     page.get_by_role("heading", name="Photo Printer wants to access your Gatehouse account").wait_for()
     assert page.get_by_label("Sign you in").is_disabled()
-    email = page.get_by_label("Your e-mail address")
+    email = page.get_by_label("Your email address")
     assert email.is_checked()
     shot("consent-screen")
     email.uncheck()
@@ -86,7 +86,7 @@ def test_user_allows_an_app_without_one_scope_then_revokes_it(page, shot, user, 
     page.goto("/connected-apps/")
     card = page.get_by_role("article", name="Photo Printer")
     card.get_by_text("Your public profile").wait_for()
-    assert card.get_by_text("Your e-mail address").count() == 0
+    assert card.get_by_text("Your email address").count() == 0
     shot("connected-apps")
 
     card.get_by_role("link", name="Revoke access of Photo Printer").click()

@@ -164,7 +164,7 @@ def test_google_without_a_verified_address_is_refused(client, fakes):
 
     assert response["Location"] == reverse("account_login")
     assert messages_of(response) == [
-        "Google has not confirmed your e-mail address yet. Confirm it there, then try again."
+        "Google has not confirmed your email address yet. Confirm it there, then try again."
     ]
     assert not User.objects.filter(email="newcomer@example.com").exists()
 
@@ -177,7 +177,7 @@ def test_provider_without_an_email_address_is_explained(client, fakes):
     response = complete(client, "github", params)
 
     assert response["Location"] == reverse("account_login")
-    assert "GitHub did not share an e-mail address" in messages_of(response)[0]
+    assert "GitHub did not share an email address" in messages_of(response)[0]
     assert not UserSocialAuth.objects.exists()
 
 
@@ -204,7 +204,7 @@ def test_existing_account_is_not_linked_on_an_unverified_email(client, fakes, us
 
     assert response["Location"] == reverse("account_login")
     assert messages_of(response)[0].startswith(
-        "An account with this e-mail address already exists. Sign in to it"
+        "An account with this email address already exists. Sign in to it"
     )
     assert signed_in_user_id(client) is None
     assert not UserSocialAuth.objects.exists()
