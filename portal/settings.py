@@ -522,6 +522,9 @@ GATEHOUSE_METRICS_ALLOW = env_networks("GATEHOUSE_METRICS_ALLOW")
 # --- Internationalisation and logging ----------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# Our catalogues come before the libraries': locale/en puts allauth's English in the house style.
+# The compiled .mo files are committed, so a fresh clone serves them (`make messages` rebuilds them).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
