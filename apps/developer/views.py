@@ -121,7 +121,13 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
     if kind is None and request.method == "GET":
         return render(request, "developer/app_kind.html", {"kinds": KINDS.values()})
     initial = kind.initial if kind else {}
-    form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial, user=request.user)
+    form = ApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        user=request.user,
+        kind_slug=kind.slug if kind else "",
+    )
     if form.is_valid():
         app = services.register_application(application=form.save(commit=False), owner=request.user)
         record(

@@ -306,3 +306,55 @@ def test_the_settings_form_shows_the_saved_required_scopes_ticked(dev_client, de
     assert checked_values(response, "required_scopes") == ["email"]
     assertNotContains(response, 'name="required_scopes" value="openid"')
     assertContains(response, '<span class="badge scope-required">Required</span>', count=2)
+
+
+def shown_uri_fields(response) -> set[str]:
+    """The redirect fields the page shows (a `hidden` fieldset, or one in a hidden section, is not)."""
+    from tests.html import elements
+
+    shown = set()
+    for element in elements(response):
+        if element.tag == "fieldset" and element.attrs.get("id", "").startswith("field-"):
+            name = element.attrs["id"].removeprefix("field-")
+            hidden = "hidden" in element.attrs or (
+                element.parent is not None and "hidden" in element.parent.attrs
+            )
+            if name in ("redirect_uris", "post_logout_redirect_uris", "allowed_origins") and not hidden:
+                shown.add(name)
+    return shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [
+        ("web", {"redirect_uris", "post_logout_redirect_uris"}),
+        ("spa", {"redirect_uris", "post_logout_redirect_uris", "allowed_origins"}),
+        ("native", {"redirect_uris", "post_logout_redirect_uris"}),
+        ("service", set()),
+        ("device", set()),
+    ],
+)
+def test_each_kind_shows_only_the_redirect_fields_it_needs(dev_client, kind, shown):
+    response = dev_client.get(reverse(CREATE), {"kind": kind})
+    assert shown_uri_fields(response) == shown
+
+
+def test_ticking_the_code_grant_without_javascript_brings_the_redirects_back(dev_client):
+    data = form_data(
+        client_type="confidential", grant_types=[AUTH_CODE, CLIENT_CREDENTIALS], redirect_uris=""
+    )
+    response = dev_client.post(reverse(CREATE) + "?kind=service", data)
+    assert response.status_code == 200
+    assert {"redirect_uris", "post_logout_redirect_uris"} <= shown_uri_fields(response)
+    assert "Add at least one redirect URI" in field_errors(response, "redirect_uris")[0]
+
+
+def test_the_device_form_is_titled_with_tv_in_capitals(dev_client):
+    response = dev_client.get(reverse(CREATE), {"kind": "device"})
+    assertContains(response, "<h1>Register a TV or device</h1>", html=True)
+
+
+def test_the_machine_to_machine_form_previews_no_consent_screen(dev_client):
+    response = dev_client.get(reverse(CREATE), {"kind": "service"})
+    assertContains(response, "no one ever sees a consent screen")
+    assertNotContains(response, "wants to access your")
