@@ -13,8 +13,8 @@ from tests.conftest import PASSWORD
 def sign_in_with_password(page, email="ada@example.com") -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def confirm_its_me(page) -> None:
@@ -25,8 +25,8 @@ def confirm_its_me(page) -> None:
 
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").first.click()
-    if page.get_by_role("heading", name="Sign Out").count():  # allauth's confirmation page
-        page.get_by_role("button", name="Sign Out").click()
+    if page.get_by_role("heading", name="Sign out").count():  # allauth's confirmation page
+        page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state("networkidle")
 
 

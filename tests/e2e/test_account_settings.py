@@ -18,8 +18,8 @@ from tests.oauth_flow import make_client, obtain_tokens
 def sign_in(page, email="ada@example.com", password=PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password:").fill(password)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
 
 

@@ -82,7 +82,7 @@ def test_a_developer_gets_verified_and_loses_the_badge_on_rename(
 
     as_user(page, developer, live_server.url)
     page.goto(f"/developer/apps/{application.pk}/settings/")
-    page.get_by_label("Name:").fill("Photo Printer Pro")
+    page.get_by_label("Name", exact=True).fill("Photo Printer Pro")
     page.get_by_role("button", name=re.compile("Save")).click()
     page.get_by_text("is unverified again").wait_for()
     shot("developer-lost-badge")
