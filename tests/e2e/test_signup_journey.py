@@ -9,7 +9,7 @@ def test_new_user_signs_up_verifies_and_sees_dashboard(page, shot, live_server, 
     shot("home")
     page.get_by_role("link", name="Create account").first.click()
     page.get_by_label("Email").fill("newcomer@example.com")
-    page.get_by_label("Password:", exact=True).fill("a-fresh-strong-passphrase")
+    page.get_by_label("Password", exact=True).fill("a-fresh-strong-passphrase")
     page.get_by_label("Password (again)").fill("a-fresh-strong-passphrase")
     shot("signup")
     page.get_by_role("button", name="Sign up").click()
