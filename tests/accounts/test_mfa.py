@@ -53,7 +53,7 @@ def test_activation_asks_to_confirm_it_is_you_first(auth_client):
 @pytest.mark.django_db(transaction=True)  # allauth sends its signals and emails on commit
 def test_enrolling_totp_creates_recovery_codes_and_is_logged(auth_client, user, mailoutbox):
     enrol_totp(auth_client)
-    assert any("Authenticator App Activated" in m.subject for m in mailoutbox)
+    assert any("Authenticator app activated" in m.subject for m in mailoutbox)
     types = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
     assert types == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
     assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.MFA_ENABLED).exists()

@@ -37,7 +37,7 @@ def test_verifying_then_signing_in_lands_on_the_dashboard(client):
     signup(client)
     confirm_url = link_from_last_mail(r"http://testserver(/accounts/confirm-email/[^/\s]+/)")
     confirm_path = re.search(r"/accounts/confirm-email/[^/\s]+/", confirm_url).group(0)
-    assertContains(client.get(confirm_path), "Confirm Email Address")
+    assertContains(client.get(confirm_path), "Confirm email address")
     client.post(confirm_path)
 
     response = client.post(reverse("account_login"), {"login": "new@example.com", "password": STRONG})

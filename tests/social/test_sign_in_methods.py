@@ -200,4 +200,4 @@ def test_no_buttons_when_no_provider_is_configured(client, settings):
     response = client.get(reverse("account_login"))
 
     assertNotContains(response, "Continue with")
-    assertContains(response, "Sign In")
+    assertContains(response, "Sign in")
