@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # GATEHOUSE_VERIFICATION_ALLOW_PRIVATE lets app verification check a proof served on this machine.
 DEV_ENV := GATEHOUSE_DEBUG=true GATEHOUSE_EMAIL=file OAUTHLIB_INSECURE_TRANSPORT=1 GATEHOUSE_VERIFICATION_ALLOW_PRIVATE=true
 
-.PHONY: run test lint format bench check-deploy clean
+.PHONY: run test lint format bench check-deploy messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ check-deploy: $(STAMP)
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	GATEHOUSE_OIDC_RSA_PRIVATE_KEY="$$($(BIN)/python -c 'from portal.env import oidc_signing_key; import pathlib, tempfile; print(oidc_signing_key(pathlib.Path(tempfile.mkdtemp()) / "k.pem"))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# locale/en holds allauth's English in the house style; the .mo is committed so a clone serves it.
+messages:
+	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -1,7 +1,7 @@
 """Gatehouse settings: wiring only, every deploy-time value from the environment.
 
 With an empty environment the portal runs on SQLite in ./var, a local-memory cache and
-console e-mail. Variables are documented in README.md ("Configuration").
+console email. Variables are documented in README.md ("Configuration").
 """
 
 from pathlib import Path
@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.UserSessionsMiddleware",
-    # E-mails the user after a sign-in from a browser it has not seen (apps/accounts/services.py).
+    # Emails the user after a sign-in from a browser it has not seen (apps/accounts/services.py).
     "portal.middleware.NewDeviceMiddleware",
     "portal.middleware.HtmxMiddleware",
     "portal.middleware.SocialAuthErrorMiddleware",
@@ -177,6 +177,7 @@ LOGOUT_REDIRECT_URL = "core:home"
 # https://docs.allauth.org/en/latest/account/configuration.html
 
 ACCOUNT_ADAPTER = "apps.accounts.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "apps.accounts.adapters.user_display"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
@@ -191,7 +192,7 @@ ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
-# Security notices by e-mail: password, e-mail and MFA changes (allauth's), new-device sign-ins (ours).
+# Security notices by email: password, email and MFA changes (allauth's), new-device sign-ins (ours).
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # allauth's defaults, stated so operators see them: login failures per IP and per account,
 # sign-ups and password resets per IP. They count in the cache, so Redis shares them.
@@ -208,6 +209,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_FORMS = {"login_webauthn": "apps.accounts.forms.PasskeyLoginForm"}
 MFA_TRUST_ENABLED = True
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
@@ -436,7 +438,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background tasks -------------------------------------------------------------------
 # https://django-tasks.readthedocs.io/ (the backport of Django 6's tasks) and django-tasks-db:
-# e-mails and domain checks wait in the database for `manage.py db_worker` (README, "Production").
+# emails and domain checks wait in the database for `manage.py db_worker` (README, "Production").
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -469,7 +471,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# --- E-mail ------------------------------------------------------------------------------
+# --- Email ------------------------------------------------------------------------------
 
 EMAIL_MODE = env_choice("GATEHOUSE_EMAIL", "console", ("console", "file", "smtp"))
 EMAIL_BACKEND = {
@@ -522,13 +524,16 @@ GATEHOUSE_METRICS_ALLOW = env_networks("GATEHOUSE_METRICS_ALLOW")
 # --- Internationalisation and logging ----------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# Our catalogues come before the libraries': locale/en puts allauth's English in the house style.
+# The compiled .mo files are committed, so a fresh clone serves them (`make messages` rebuilds them).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 # Text is the plain message (with the request id); json is one object a line with the request's
 # id, user, client, path, status and duration, and an access line per request (apps/core/logs.py).
-# Either way, secrets, codes, tokens and e-mail addresses are masked.
+# Either way, secrets, codes, tokens and email addresses are masked.
 LOG_FORMAT = env_choice("GATEHOUSE_LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,

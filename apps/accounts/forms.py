@@ -1,9 +1,11 @@
 """Profile form: the one validation of profile data, used by the profile page and the REST API."""
 
+from allauth.mfa.webauthn.forms import LoginWebAuthnForm
 from django import forms
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Profile
 from apps.core.images import ImageRules, reencode_image
@@ -56,7 +58,7 @@ class ProfileForm(forms.ModelForm):
         labels = {"display_name": "Display name", "bio": "Bio", "avatar": "Profile picture"}
         help_texts = {
             "display_name": (
-                "How you appear here and to apps you sign in to. Leave it empty to use your e-mail address."
+                "How you appear here and to apps you sign in to. Leave it empty to use your email address."
             ),
             "bio": "A few words about yourself, up to 500 characters.",
             "avatar": "PNG, JPEG or WebP, up to 2 MB. It is cropped to a square.",
@@ -100,3 +102,22 @@ class DeleteAccountForm(forms.Form):
         label="I understand that my account, apps and keys are deleted for good; this cannot be undone.",
         error_messages={"required": "Tick the box to confirm that you want to delete your account."},
     )
+
+
+class PasskeyLoginForm(LoginWebAuthnForm):
+    """allauth's passkey sign-in, refusing an unknown or removed passkey in words that fit it.
+
+    allauth reuses "Incorrect code." for every failure, though nothing was typed.
+    """
+
+    def clean_credential(self):
+        try:
+            return super().clean_credential()
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                _(
+                    "That passkey was not accepted. It may have been removed from your account: "
+                    "sign in another way, then add it again."
+                ),
+                code="passkey_refused",
+            ) from None

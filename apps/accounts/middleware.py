@@ -7,7 +7,7 @@ from apps.accounts.services import note_session_activity, notice_sign_in
 
 
 class NewDeviceMiddleware:
-    """After any sign-in (password, passkey, code, social), e-mail the user if the browser is new.
+    """After any sign-in (password, passkey, code, social), email the user if the browser is new.
 
     A middleware because the browser is recognised by a cookie, and only a response can set one;
     it sees every way of signing in without knowing about any of them. It also keeps the

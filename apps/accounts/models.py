@@ -4,7 +4,7 @@ from django.db import models
 
 
 class User(AbstractUser):
-    """The Gatehouse account. Users sign in by e-mail; `username` is the OIDC preferred_username."""
+    """The Gatehouse account. Users sign in by email; `username` is the OIDC preferred_username."""
 
     email = models.EmailField("email address", blank=True, db_index=True)
 

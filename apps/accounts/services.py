@@ -174,11 +174,11 @@ def known_device_tags(request: HttpRequest) -> list[str]:
 
 
 def notice_sign_in(*, user: User, request: HttpRequest, response: HttpResponse) -> bool:
-    """E-mail `user` when they sign in from a browser that has not signed in as them before.
+    """Email `user` when they sign in from a browser that has not signed in as them before.
 
     A browser is recognised by a long-lived cookie holding a keyed hash per account that signed
     in there (nothing stored server-side, nothing readable in the cookie). The very first
-    sign-in of an account is not news. Returns whether an e-mail was sent.
+    sign-in of an account is not news. Returns whether an email was sent.
     """
     tag = _device_tag(user)
     tags = known_device_tags(request)
@@ -242,7 +242,7 @@ def delete_account(*, user: User, request: HttpRequest | None = None) -> None:
 
     Each app's registered deletion step runs first (oauth revokes the user's tokens and those
     of the user's apps through DOT, then deletes consents and apps; apikeys deletes the keys),
-    then the sessions end and the user row goes, taking e-mail addresses, authenticators and
+    then the sessions end and the user row goes, taking email addresses, authenticators and
     linked identities with it (all CASCADE to the user).
     """
     impact = deletion_impact(user=user)

@@ -53,6 +53,11 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
         saved, form = True, ProfileForm(instance=instance)
+    elif form.is_bound:
+        # An invalid form has already copied its values onto `instance`: the preview shows
+        # what is saved, not what was refused.
+        instance = Profile.objects.for_user(request.user)
+        instance.user = request.user
     template = "accounts/profile.html"
     if request.htmx and not request.htmx.boosted:
         template += "#profile-form"

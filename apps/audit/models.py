@@ -12,10 +12,10 @@ class AuditEvent(models.Model):
         SIGNED_OUT = "account.signed_out", "Signed out"
         PASSWORD_CHANGED = "account.password_changed", "Password changed"
         PASSWORD_RESET = "account.password_reset", "Password reset"
-        EMAIL_CONFIRMED = "account.email_confirmed", "E-mail address confirmed"
-        EMAIL_ADDED = "account.email_added", "E-mail address added"
-        EMAIL_REMOVED = "account.email_removed", "E-mail address removed"
-        EMAIL_PRIMARY = "account.email_primary", "Primary e-mail changed"
+        EMAIL_CONFIRMED = "account.email_confirmed", "Email address confirmed"
+        EMAIL_ADDED = "account.email_added", "Email address added"
+        EMAIL_REMOVED = "account.email_removed", "Email address removed"
+        EMAIL_PRIMARY = "account.email_primary", "Primary email changed"
         MFA_ENABLED = "mfa.enabled", "Two-factor authentication added"
         MFA_DISABLED = "mfa.disabled", "Two-factor authentication removed"
         MFA_RECOVERY_CODES = "mfa.recovery_codes", "Recovery codes generated"
@@ -64,7 +64,7 @@ class AuditEvent(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    # Who it was about when the user no longer exists: an opaque id, never the e-mail.
+    # Who it was about when the user no longer exists: an opaque id, never the email.
     subject = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
 

@@ -1,7 +1,9 @@
 """allauth and Django account signals, written to the audit trail (their documented hooks)."""
 
 from allauth.account import signals as account_signals
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
@@ -16,9 +18,38 @@ def signed_up(sender, request, user, **kwargs):
     record(Kind.SIGNED_UP, user=user, request=request)
 
 
+def sign_in_method(request, user) -> dict:
+    """How this sign-in was proven, from allauth's record of the session's authentication steps."""
+    records = get_authentication_records(request, user) if hasattr(request, "session") else []
+    how: dict = {}
+    for step in records:
+        if step.get("reauthenticated"):
+            continue
+        method = step.get("method")
+        if method == "mfa" and step.get("passwordless"):
+            how["method"] = "passkey"
+            how["passkey"] = _passkey_name(step.get("id"))
+        elif method == "mfa":
+            how["factor"] = step.get("type")
+        elif method == "socialaccount":
+            how["method"] = "provider"
+            how["provider"] = step.get("provider")
+            if step.get("provider_name"):
+                how["provider_name"] = step["provider_name"]
+        elif method in ("password", "code", "password_reset"):
+            how["method"] = method
+    return {k: v for k, v in how.items() if v}
+
+
+def _passkey_name(pk) -> str:
+    authenticator = Authenticator.objects.filter(pk=pk, type=Authenticator.Type.WEBAUTHN).first()
+    return authenticator.wrap().name if authenticator else ""
+
+
 @receiver(auth_signals.user_logged_in)
 def signed_in(sender, request, user, **kwargs):
-    record(Kind.SIGNED_IN, user=user, request=request)
+    # One row per sign-in, saying how: password, passkey or provider, and any second factor.
+    record(Kind.SIGNED_IN, user=user, request=request, **sign_in_method(request, user))
 
 
 @receiver(auth_signals.user_logged_out)

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -54,19 +56,77 @@ ALERT_KINDS = {
     Kind.APP_SUSPENDED,
 }
 MFA_TYPES = {
-    "totp": "authenticator app",
-    "webauthn": "security key or passkey",
-    "recovery_codes": "recovery codes",
+    "totp": gettext_lazy("authenticator app"),
+    "webauthn": gettext_lazy("passkey"),
+    "recovery_codes": gettext_lazy("recovery codes"),
 }
+# How a sign-in was proven (apps.audit.receivers.sign_in_method).
+SIGN_IN_METHODS = {
+    "password": gettext_lazy("With password"),
+    "passkey": gettext_lazy("With a passkey"),
+    "code": gettext_lazy("With a sign-in code"),
+    "password_reset": gettext_lazy("After a password reset"),
+}
+SECOND_FACTORS = {
+    "totp": gettext_lazy("authenticator-app code"),
+    "webauthn": gettext_lazy("passkey"),
+    "recovery_codes": gettext_lazy("recovery code"),
+}
+# What a failed sign-in got wrong. Only the account owner reads it, and it names nothing the
+# person who tried did not already know (never the address or the code tried).
+FAILED_STEPS = {
+    "password": gettext_lazy("Wrong password"),
+    "totp": gettext_lazy("Wrong authenticator-app code"),
+    "recovery_codes": gettext_lazy("Wrong recovery code"),
+    "webauthn": gettext_lazy("Passkey not accepted"),
+}
+
+PROVIDER_NAMES = {
+    "google-oauth2": "Google",
+    "github": "GitHub",
+    "facebook": "Facebook",
+    "oidc": "OpenID Connect",
+}
+
+
+def provider_name(data: dict) -> str:
+    """The provider as people know it; rows written before names were stored fall back to settings."""
+    if data.get("provider_name"):
+        return str(data["provider_name"])
+    provider = str(data["provider"])
+    configured = getattr(settings, f"SOCIAL_AUTH_{provider.upper().replace('-', '_')}_TITLE", None)
+    return configured or PROVIDER_NAMES.get(provider, provider)
+
+
+def _how(event: AuditEvent, data: dict) -> list[str]:
+    """How a sign-in happened, or which step of a failed one went wrong."""
+    parts = []
+    if event.kind == Kind.SIGNED_IN:
+        if data.get("method") == "provider" and data.get("provider"):
+            parts.append(_("With %(provider)s") % {"provider": provider_name(data)})
+        elif data.get("method") in SIGN_IN_METHODS:
+            parts.append(str(SIGN_IN_METHODS[data["method"]]))
+        if data.get("passkey"):
+            parts.append(f"“{data['passkey']}”")
+        if data.get("factor") in SECOND_FACTORS:
+            parts.append(_("Second factor: %(factor)s") % {"factor": SECOND_FACTORS[data["factor"]]})
+    elif event.kind == Kind.SIGN_IN_FAILED:
+        failed = (
+            data.get("factor") if data.get("step") in ("second_factor", "reauthentication") else "password"
+        )
+        parts.append(str(FAILED_STEPS.get(failed, FAILED_STEPS["password"])))
+    return parts
 
 
 def describe(event: AuditEvent) -> str:
     """The one line of detail a person needs, from whatever the recording app put in `data`."""
     data = event.data or {}
-    parts = []
-    for key in ("application", "app", "provider", "device"):
+    parts = _how(event, data)
+    for key in ("application", "app", "device"):
         if data.get(key):
-            parts.append(str(data[key]).title() if key == "provider" else str(data[key]))
+            parts.append(str(data[key]))
+    if data.get("provider") and event.kind != Kind.SIGNED_IN:
+        parts.append(provider_name(data))
     if data.get("type") in MFA_TYPES:
         parts.append(MFA_TYPES[data["type"]].capitalize())
     if data.get("name"):

@@ -97,7 +97,7 @@ _PATTERNS = [
     (re.compile(r"\b(gatehouse_|gh_pat_)[0-9A-Za-z_]{8,}"), r"\1***"),
     # JWTs (ID tokens, logout hints): header.payload.signature.
     (re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]*"), "eyJ***"),
-    # E-mail addresses keep their first letter and domain: a***@example.com.
+    # Email addresses keep their first letter and domain: a***@example.com.
     (re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), r"\1***@\2"),
 ]
 

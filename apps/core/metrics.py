@@ -1,7 +1,7 @@
 """Prometheus metrics: what Gatehouse counts, under which labels, and their exposition.
 
 prometheus-client directly, not django-prometheus: we choose every label, so none can carry a
-raw path, a token, an e-mail address or a user id, and a request costs one counter and (on the
+raw path, a token, an email address or a user id, and a request costs one counter and (on the
 hot paths) one histogram, not django-prometheus' dozen metrics and its model/cache wrappers.
 
 Every label value is drawn from a closed set: URL names, HTTP methods and status codes, grant

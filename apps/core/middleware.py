@@ -41,7 +41,7 @@ class ContentSecurityPolicyMiddleware:
 
 class PrivatePagesMiddleware:
     """Pages shown to a signed-in person are never cached, by the browser's back button included:
-    they show e-mail addresses, sessions and, once, new secrets."""
+    they show email addresses, sessions and, once, new secrets."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

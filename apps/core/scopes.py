@@ -36,8 +36,8 @@ CATALOGUE: dict[str, Scope] = {
         ),
         Scope(
             "email",
-            "Your e-mail address",
-            "See your e-mail address and whether it is verified.",
+            "Your email address",
+            "See your email address and whether it is verified.",
             Kind.IDENTITY,
         ),
         Scope("read", "Read your account", "Read your account details through the API.", Kind.READ),

@@ -15,7 +15,7 @@ from apps.core.middleware import MACHINE_PATHS, machine_error, unreadable_body_r
 # What a signed-in user can do, in the order the dashboard shows it.
 DASHBOARD_TILES = [
     ("accounts:profile", "Profile", "Your name, picture, bio and website."),
-    ("accounts:security", "Security", "E-mail, password, two-factor authentication, passkeys and sessions."),
+    ("accounts:security", "Security", "Email, password, two-factor authentication, passkeys and sessions."),
     (
         "identities:sign-in-methods",
         "Sign-in methods",

@@ -62,6 +62,12 @@ class AppKind:
     examples: list[str] = field(default_factory=list)
 
     @property
+    def in_a_sentence(self) -> str:
+        """The title inside a sentence: "web server app", but "TV or device" keeps its capitals."""
+        first = self.title.split()[0]
+        return self.title if first.isupper() else self.title[:1].lower() + self.title[1:]
+
+    @property
     def initial(self) -> dict:
         return {
             "client_type": self.client_type,
@@ -125,6 +131,9 @@ KINDS = {
         ),
     ]
 }
+
+
+URI_FIELDS = ("redirect_uris", "post_logout_redirect_uris", "allowed_origins")
 
 
 class LogoField(forms.ImageField):
@@ -227,8 +236,9 @@ class ApplicationForm(forms.ModelForm):
             "logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, kind_slug: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.kind_slug = kind_slug
         # Sensitive scopes (admin, introspection) are granted to apps by staff, not self-served.
         self.scope_names = [
             name for name, scope in CATALOGUE.items() if scope.kind != Kind.SENSITIVE or user.is_staff
@@ -256,6 +266,47 @@ class ApplicationForm(forms.ModelForm):
             self.fields[name].widget.attrs["aria-labelledby"] = f"id_{name}_legend"
         if not self.instance.pk and not self.is_bound:
             self.fields["name"].widget.attrs["autofocus"] = True
+
+    # --- which fields the chosen kind and grants need -------------------------------------
+
+    def _current(self, name: str):
+        """The field's value as the page shows it: posted, else initial, else the saved app."""
+        return self[name].value()
+
+    @property
+    def shown_uri_fields(self) -> set[str]:
+        """Redirects are for the code grant; allowed origins for single-page apps, which are
+        public code-grant clients redirecting to an https page (not native ones, not servers).
+        A field that holds values stays shown, so nothing saved is hidden out of reach."""
+        grants = set(self._current("grant_types") or [])
+        public = self._current("client_type") == PUBLIC
+        shown = set()
+        if AUTH_CODE in grants:
+            shown |= {"redirect_uris", "post_logout_redirect_uris"}
+            if (
+                public
+                and self.kind_slug != "native"
+                and (self.kind_slug == "spa" or self._redirects_to_the_web())
+            ):
+                shown.add("allowed_origins")
+        return shown | {name for name in URI_FIELDS if split_uris(self._current(name) or "")}
+
+    def _redirects_to_the_web(self) -> bool:
+        uris = split_uris(self._current("redirect_uris") or "")
+        return any(urlsplit(uri).scheme == "https" for uri in uris)
+
+    @property
+    def uri_field_rows(self) -> list:
+        """[(bound field, shown, what it needs for developer.js: "code" or "spa"), ...]"""
+        shown = self.shown_uri_fields
+        return [
+            (self[name], name in shown, "spa" if name == "allowed_origins" else "code") for name in URI_FIELDS
+        ]
+
+    @property
+    def asks_people(self) -> bool:
+        """Whether a person ever sees a consent screen for this app (client credentials: never)."""
+        return bool(set(self._current("grant_types") or []) & {AUTH_CODE, DEVICE_CODE})
 
     # --- what the template shows next to each choice --------------------------------------
 
@@ -294,6 +345,8 @@ class ApplicationForm(forms.ModelForm):
             "redirect_uris",
         ):
             data[name] = self[name].value() or ""
+        data["client_type"] = self["client_type"].value() or ""
+        data.setlist("grant_types", self["grant_types"].value() or [])
         data.setlist("allowed_scopes", self["allowed_scopes"].value() or [])
         data.setlist("required_scopes", self["required_scopes"].value() or [])
         for name in self.scope_names:

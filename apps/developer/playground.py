@@ -47,8 +47,8 @@ CLAIMS = {
     "jti": "Unique id of this token",
     "name": "Name",
     "preferred_username": "Username",
-    "email": "E-mail address",
-    "email_verified": "Whether Gatehouse verified the e-mail address",
+    "email": "Email address",
+    "email_verified": "Whether Gatehouse verified the email address",
     "picture": "Profile picture",
     "website": "Website",
 }

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from allauth.account.utils import has_verified_email
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
@@ -52,7 +52,7 @@ LOGO = ImageRules(
 def check_can_register(*, user: User) -> None:
     """Raise PermissionDenied, with the reason, unless `user` may register one more app."""
     if not has_verified_email(user):
-        raise PermissionDenied("Verify your e-mail address before you register an app.")
+        raise PermissionDenied("Verify your email address before you register an app.")
     limit = settings.GATEHOUSE_MAX_APPS_PER_USER
     if Application.objects.filter(user=user).count() >= limit:
         raise PermissionDenied(f"You have reached the limit of {limit} apps. Delete one you no longer use.")
@@ -252,7 +252,9 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
     )
     if application is not None:
         draft.logo = application.logo.name
-    redirects = split_uris(" ".join(data.getlist("redirect_uris")))
+    public = data.get("client_type") == Application.CLIENT_PUBLIC
+    # Only a redirect URI the form would accept: the preview must not promise a return to one it refuses.
+    redirects = [uri for uri in split_uris(" ".join(data.getlist("redirect_uris"))) if _accepted(uri, public)]
     draft.redirect_uris = " ".join(redirects)
     # The preview shows the badge the saved change would leave: renaming loses it.
     if (
@@ -267,13 +269,27 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
         "avatar_url": "",
         "initial": owner.email[:1].upper(),
     }
-    return consent_context(
+    context = consent_context(
         application=draft,
         requested=requested,
         consent=None,
         redirect_uri=redirects[0] if redirects else "",
         account=account,
     )
+    # Client credentials alone: the app acts as itself and nobody is ever asked.
+    grants = set(data.getlist("grant_types"))
+    context["asks_people"] = not grants or bool(
+        grants & {Application.GRANT_AUTHORIZATION_CODE, Application.GRANT_DEVICE_CODE}
+    )
+    return context
+
+
+def _accepted(uri: str, public: bool) -> bool:
+    try:
+        check_redirect_uri(uri, native=public)
+    except ValidationError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ unverified / rejected --request--> checking --domain proven--> in review --appro
                                            \\--no proof--> unverified        \\--reject--> rejected
 Any change to the name, logo, homepage or redirect domains while checking, in review or
 verified puts the app back to unverified. Each step is an AuditEvent for the developer, and
-each decision an e-mail to them (sent by the task queue, like the domain check itself).
+each decision an email to them (sent by the task queue, like the domain check itself).
 """
 
 from urllib.parse import urlsplit

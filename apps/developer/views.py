@@ -121,7 +121,13 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
     if kind is None and request.method == "GET":
         return render(request, "developer/app_kind.html", {"kinds": KINDS.values()})
     initial = kind.initial if kind else {}
-    form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial, user=request.user)
+    form = ApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        user=request.user,
+        kind_slug=kind.slug if kind else "",
+    )
     if form.is_valid():
         app = services.register_application(application=form.save(commit=False), owner=request.user)
         record(
@@ -132,6 +138,10 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
             client_id=app.client_id,
         )
         messages.success(request, f"{app.name} is registered.")
+        if app.client_type == Application.CLIENT_CONFIDENTIAL:
+            # Its first secret now, shown once, rather than after another click.
+            app = _usage_app(request, app.pk)
+            return _new_secret_page(request, app, "developer/app_detail.html", replace_url=True)
         return redirect("developer:app-detail", pk=app.pk)
     return _render_form(request, form, app=None, kind=kind)
 
@@ -181,7 +191,7 @@ def app_request_verification(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"Checking {app.verification_domain}. We'll e-mail you the result.")
+        messages.success(request, f"Checking {app.verification_domain}. We'll email you the result.")
     return redirect(reverse("developer:app-detail", args=[app.pk]) + "#verification-title")
 
 
@@ -229,6 +239,14 @@ def secret_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if app.client_type != Application.CLIENT_CONFIDENTIAL:
         messages.error(request, "Public clients have no secret: they prove themselves with PKCE.")
         return redirect("developer:app-detail", pk=app.pk)
+    template = "developer/app_detail.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#secret-panel"
+    return _new_secret_page(request, app, template)
+
+
+def _new_secret_page(request: HtmxHttpRequest, app: Application, template: str, **extra) -> HttpResponse:
+    """Generate a client secret and show it, once."""
     secret, plaintext = create_client_secret(application=app)
     record(
         Kind.SECRET_CREATED,
@@ -237,12 +255,11 @@ def secret_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         application=app.name,
         last_four=secret.last_four,
     )
-    template = "developer/app_detail.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#secret-panel"
     # The only response that ever carries this secret: keep it out of every cache.
     response = render(
-        request, template, _detail_context(request, app, new_secret=plaintext, new_secret_id=secret.pk)
+        request,
+        template,
+        _detail_context(request, app, new_secret=plaintext, new_secret_id=secret.pk, **extra),
     )
     add_never_cache_headers(response)
     return response

@@ -20,7 +20,7 @@ class GatehouseApplicationAdmin(ApplicationAdmin):
         "is_resource_server",
     )
     list_filter = ("client_type", "verification", "suspended", "skip_authorization", "is_resource_server")
-    # Verification and suspension change through the staff console, which audits and e-mails.
+    # Verification and suspension change through the staff console, which audits and emails.
     readonly_fields = (*ApplicationAdmin.readonly_fields, *STAFF_OWNED_FIELDS)
 
 

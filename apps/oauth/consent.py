@@ -268,7 +268,7 @@ def consent_context(
         "app": application,
         "initial": application.name[:1].upper(),
         "logo_url": application.logo.url if application.logo else "",
-        "developer": application.user.display_name if application.user else "",
+        "developer": application.publisher,
         "homepage_host": homepage.removeprefix("www."),
         "account": account,
         "screen": screen,

@@ -101,6 +101,17 @@ class Application(AbstractApplication):
         """Staff confirmed who runs this app, and nothing that identifies it changed since."""
         return self.verification == self.Verification.VERIFIED
 
+    @property
+    def publisher(self) -> str:
+        """Who publishes the app, as people see it: a name the developer chose, else the app's
+        homepage domain. Never the developer's email address, which they did not make public."""
+        if self.user_id:
+            profile = getattr(self.user, "profile", None)
+            name = (profile and profile.display_name) or self.user.get_full_name()
+            if name:
+                return name
+        return (urlsplit(self.homepage_url).hostname or "").removeprefix("www.")
+
     def is_usable(self, request) -> bool:
         """DOT's hook: a suspended app is, to every endpoint, an unknown client (invalid_client)."""
         return not self.suspended and super().is_usable(request)

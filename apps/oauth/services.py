@@ -1,7 +1,7 @@
 """Consents and connected apps: what the pages and the REST API both do.
 
 Every function is keyword-only and takes model instances. `request`, where accepted, only
-gives the audit trail its IP address and user agent and the e-mail its absolute links.
+gives the audit trail its IP address and user agent and the email its absolute links.
 """
 
 import logging
@@ -74,7 +74,7 @@ class ConnectedApp:
 
     @property
     def developer(self) -> str:
-        return self.application.user.display_name if self.application.user else ""
+        return self.application.publisher
 
     @property
     def logo_url(self) -> str:
@@ -161,7 +161,7 @@ def record_consent(
 ) -> Consent:
     """Store an Allow on the consent screen: the granted scopes join what the app already had.
 
-    The newest "remember" choice applies to the whole decision. A first grant e-mails the user.
+    The newest "remember" choice applies to the whole decision. A first grant emails the user.
     """
     scopes = list(scopes)
     remember = remember if remember in Consent.Remember.values else Consent.Remember.FOREVER
@@ -204,21 +204,25 @@ def _email_new_app(
 ) -> None:
     if not user.email:
         return
-    path = reverse("oauth:connected-apps")
+    # The app's own page, where this grant can be reviewed and revoked in one click.
+    path = reverse("oauth:connected-app", args=[application.client_id])
     context = {
         "site_name": settings.SITE_NAME,
         "user": user,
         "application": application,
-        "developer": application.user.display_name if application.user else "",
+        "developer": application.publisher,
         "scopes": describe(scopes),
         "connected_apps_url": request.build_absolute_uri(path) if request is not None else path,
     }
-    subject = render_to_string("oauth/email/app_connected_subject.txt", context).strip()
+    subject = (
+        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + render_to_string("oauth/email/app_connected_subject.txt", context).strip()
+    )
     body = render_to_string("oauth/email/app_connected_message.txt", context)
     try:
         send_mail(subject, body, None, [user.email])
     except Exception:  # a mail outage must not undo the user's decision
-        log.exception("could not send the new-app e-mail for consent of user %s", user.pk)
+        log.exception("could not send the new-app email for consent of user %s", user.pk)
 
 
 def revoke_access(*, user: User, application: Application, request: HttpRequest | None = None) -> int:

@@ -53,6 +53,15 @@ OAUTH_ERROR = inline_serializer(
     "OAuthError", {"error": serializers.CharField(), "error_description": serializers.CharField()}
 )
 
+RATE_LIMITED = inline_serializer(
+    "SocialExchangeRateLimited",
+    {
+        "error": serializers.CharField(),
+        "error_description": serializers.CharField(),
+        "retry_after": serializers.IntegerField(),
+    },
+)
+
 
 class TokenExchangeThrottle(AnonRateThrottle):
     scope = "social_exchange"
@@ -85,7 +94,11 @@ class SocialTokenExchangeView(APIView):
             401: OpenApiResponse(
                 OAUTH_ERROR, description="Unknown client, or the provider rejected the token."
             ),
-            403: OpenApiResponse(OAUTH_ERROR, description="The account needs the browser (MFA, e-mail)."),
+            403: OpenApiResponse(OAUTH_ERROR, description="The account needs the browser (MFA, email)."),
+            429: OpenApiResponse(
+                RATE_LIMITED,
+                description="Too many attempts from this address (`rate_limited`); see `Retry-After`.",
+            ),
             503: OpenApiResponse(OAUTH_ERROR, description="The provider is not responding."),
         },
         tags=["auth"],

@@ -26,12 +26,12 @@ MESSAGES = {
         "Sign in to that account to use it, or disconnect it there first."
     ),
     "email_in_use": (
-        "An account with this e-mail address already exists. Sign in to it first, then connect "
+        "An account with this email address already exists. Sign in to it first, then connect "
         "{provider} on the Sign-in methods page."
     ),
     "profile_email_missing": (
-        "{provider} did not share an e-mail address. Allow access to your e-mail address, "
-        "or create an account with your e-mail address and a password."
+        "{provider} did not share an email address. Allow access to your email address, "
+        "or create an account with your email address and a password."
     ),
     "disconnect_disallowed": (
         "This is your only way to sign in, so it cannot be disconnected. "
@@ -47,7 +47,7 @@ MESSAGES = {
     "rate_limited": PROVIDER_DOWN,
     "tls_error": PROVIDER_DOWN,
 }
-UNVERIFIED = "{provider} has not confirmed your e-mail address yet. Confirm it there, then try again."
+UNVERIFIED = "{provider} has not confirmed your email address yet. Confirm it there, then try again."
 DEFAULT = "Signing in with {provider} did not work. Please try again, or sign in another way."
 
 

@@ -160,21 +160,21 @@ def _as_exchange_error(error: SocialAuthBaseException, title: str) -> ExchangeEr
         return ExchangeError(
             400,
             "account_exists",
-            f"An account with this e-mail address exists: sign in to it in the browser, "
+            f"An account with this email address exists: sign in to it in the browser, "
             f"then connect {title} there.",
         )
     if error.code == "email_confirmation_required":
         return ExchangeError(
             403,
             "interaction_required",
-            f"{title} has not confirmed this e-mail address: sign in through the browser once.",
+            f"{title} has not confirmed this email address: sign in through the browser once.",
         )
     if isinstance(error, AuthPolicyError):
         return ExchangeError(
             403, "access_denied", f"Signing in with {title} is not allowed for this account."
         )
     if isinstance(error, AuthResponseError) and error.claim in ("email", "email_verified"):
-        return ExchangeError(400, "invalid_grant", f"{title} did not share a verified e-mail address.")
+        return ExchangeError(400, "invalid_grant", f"{title} did not share a verified email address.")
     return ExchangeError(401, "invalid_grant", f"Signing in with {title} did not work.")
 
 
@@ -232,7 +232,7 @@ def _check_login_allowed(user: User) -> None:
         raise ExchangeError(
             403,
             "interaction_required",
-            "Confirm the account's e-mail address first: sign in through the browser once.",
+            "Confirm the account's email address first: sign in through the browser once.",
         )
 
 

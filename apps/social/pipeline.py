@@ -2,7 +2,7 @@
 
 The pipeline finds or creates the account; allauth signs it in. Handing the user to allauth's
 login flow (instead of letting social-auth call `login()`) runs allauth's login stages, so a
-social sign-in asks for the second factor and for a confirmed e-mail address exactly like a
+social sign-in asks for the second factor and for a confirmed email address exactly like a
 password sign-in does.
 
 A new account is created only for an address someone has proven: the provider's word for it, or
@@ -33,9 +33,10 @@ from social_core.exceptions import (
 )
 from social_core.pipeline.partial import partial
 
+from apps.accounts.devices import describe_location, describe_user_agent
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
+from apps.audit.services import client_ip, record
 from apps.social.providers import provider_title
 from apps.social.services import import_avatar
 
@@ -84,7 +85,7 @@ def match_verified_email(
 
     Without proof from the provider, an address that an account already uses is a dead end:
     the person signs in to that account first and connects the provider there. An address nobody
-    uses must be confirmed by e-mail before an account is made for it (`confirm_new_address`).
+    uses must be confirmed by email before an account is made for it (`confirm_new_address`).
     A partial step: social-core resumes it only in the browser whose session started it.
     """
     email = (details.get("email") or "").strip()
@@ -109,7 +110,7 @@ def match_verified_email(
 def confirm_new_address(strategy, backend, email: str, current_partial, **kwargs):
     """Prove an address the provider did not verify, by a link opened in this same browser.
 
-    The link carries social-auth's e-mail validation code and this partial pipeline's token;
+    The link carries social-auth's email validation code and this partial pipeline's token;
     social-core resumes the pipeline only when that token is the one in this session, so the
     mailbox's owner cannot finish a sign-in someone else started (and link their provider account).
     """
@@ -135,7 +136,7 @@ def confirm_new_address(strategy, backend, email: str, current_partial, **kwargs
 
 
 def username_from_email(details, user=None, *args, **kwargs):
-    """Base a new account's username on the e-mail address when the provider has none to offer."""
+    """Base a new account's username on the email address when the provider has none to offer."""
     if user is None and not details.get("username") and details.get("email"):
         return {"details": {**details, "username": details["email"].split("@", 1)[0]}}
     return None
@@ -162,7 +163,7 @@ def set_up_new_user(
     email_confirmed=False,
     **kwargs,
 ):
-    """Give a new account its proven e-mail address, name and picture."""
+    """Give a new account its proven email address, name and picture."""
     if not is_new or user is None:
         return
     verified = provider_email_verified or email_confirmed
@@ -195,15 +196,44 @@ def record_link(strategy, backend, user=None, new_association=False, *args, **kw
     if user is None or not new_association:
         return
     request = strategy.request
-    record(AuditEvent.Kind.IDENTITY_LINKED, user=user, request=request, provider=backend.name)
+    record(
+        AuditEvent.Kind.IDENTITY_LINKED,
+        user=user,
+        request=request,
+        provider=backend.name,
+        provider_name=provider_title(backend.name),
+    )
+    if not kwargs.get("is_new"):  # a brand-new account's first method is no news
+        _email_new_sign_in_method(request, user=user, backend=backend, details=kwargs.get("details") or {})
     if not kwargs.get(TOKEN_EXCHANGE) and request.user.is_authenticated:
         messages.success(
             request, f"{provider_title(backend.name)} is connected. You can now sign in with it."
         )
 
 
+def _email_new_sign_in_method(request, *, user: User, backend, details: dict[str, Any]) -> None:
+    """Tell the owner a new way into their account exists, as for a sign-in from a new device.
+
+    Sent whether the provider was connected by hand or matched on a verified address: either
+    way, someone holding that provider account can now sign in as them.
+    """
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    ip = client_ip(request)
+    get_account_adapter(request).send_notification_mail(
+        "social/email/sign_in_method_connected",
+        user,
+        {
+            "provider": provider_title(backend.name),
+            "account_name": details.get("email") or details.get("username") or "",
+            "device": describe_user_agent(agent),
+            "location": describe_location(ip),
+            "sign_in_methods_url": request.build_absolute_uri(reverse("identities:sign-in-methods")),
+        },
+    )
+
+
 def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False, *args, **kwargs):
-    """Last step: allauth signs the user in, running its stages (MFA, e-mail verification).
+    """Last step: allauth signs the user in, running its stages (MFA, email verification).
 
     Returning allauth's response ends the pipeline, so social-auth never logs anyone in itself.
     Connecting a provider to the signed-in user, and the native token exchange, continue instead.
@@ -211,7 +241,15 @@ def sign_in_through_allauth(strategy, backend, user=None, uid=None, is_new=False
     request = strategy.request
     if user is None or kwargs.get(TOKEN_EXCHANGE) or request.user.is_authenticated:
         return None
-    record_authentication(request, user, method="socialaccount", provider=backend.name, uid=uid)
+    # The security log's sign-in row reads the provider (and its display name) from this record.
+    record_authentication(
+        request,
+        user,
+        method="socialaccount",
+        provider=backend.name,
+        provider_name=provider_title(backend.name),
+        uid=uid,
+    )
     return perform_login(
         request,
         user,
@@ -225,5 +263,9 @@ def record_unlink(strategy, entries, user=None, *args, **kwargs):
     """Disconnect pipeline: social-auth's own disconnect URL is audited like ours."""
     for entry in entries:
         record(
-            AuditEvent.Kind.IDENTITY_UNLINKED, user=user, request=strategy.request, provider=entry.provider
+            AuditEvent.Kind.IDENTITY_UNLINKED,
+            user=user,
+            request=strategy.request,
+            provider=entry.provider,
+            provider_name=provider_title(entry.provider),
         )

@@ -74,7 +74,13 @@ def disconnect_identity(*, user: User, identity: UserSocialAuth, request: HttpRe
     identities = list(UserSocialAuth.objects.filter(user=user))
     if not can_disconnect(identity=identity, identities=identities, has_password=user.has_usable_password()):
         raise PermissionDenied(LAST_METHOD_MESSAGE)
-    record(AuditEvent.Kind.IDENTITY_UNLINKED, user=user, request=request, provider=identity.provider)
+    record(
+        AuditEvent.Kind.IDENTITY_UNLINKED,
+        user=user,
+        request=request,
+        provider=identity.provider,
+        provider_name=provider_title(identity.provider),
+    )
     identity.delete()
 
 

@@ -40,7 +40,7 @@ def disconnect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def confirm_email(request: HtmxHttpRequest) -> HttpResponse:
-    """The page a new social sign-in waits on while its e-mail address is being confirmed."""
+    """The page a new social sign-in waits on while its email address is being confirmed."""
     sent = request.session.get(CONFIRMATION_SENT_TO)
     if not sent:
         return redirect("account_login")

@@ -12,7 +12,7 @@ class ReasonForm(forms.Form):
 
 class SecondFactorResetForm(forms.Form):
     identity_checked = forms.BooleanField(
-        label="I checked this person's identity another way (not only by e-mail)",
+        label="I checked this person's identity another way (not only by email)",
         error_messages={"required": "Confirm that you checked who is asking."},
     )
     note = forms.CharField(

@@ -94,7 +94,7 @@ def verification_approve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _done(
         request,
         lambda: verification.approve(application=app, staff=request.user, request=request),
-        f"{app.name} is verified. Its developer gets an e-mail.",
+        f"{app.name} is verified. Its developer gets an email.",
     )
     return redirect("staff:verification-queue")
 
@@ -110,7 +110,7 @@ def verification_reject(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: verification.reject(
             application=app, staff=request.user, reason=form.cleaned_data["reason"], request=request
         ),
-        f"{app.name} is not verified. Its developer gets your reason by e-mail.",
+        f"{app.name} is not verified. Its developer gets your reason by email.",
     )
     return redirect("staff:verification-queue")
 

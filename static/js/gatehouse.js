@@ -21,3 +21,10 @@ document.addEventListener("click", (event) => {
   const closer = event.target.closest("[data-close-dialog]");
   if (closer) { event.preventDefault(); closer.closest("dialog")?.close(); }
 });
+
+// A page rendered straight from a POST (a new app with its secret, shown once) names its own
+// address, so reloading it fetches that page instead of posting the form again.
+document.addEventListener("DOMContentLoaded", () => {
+  const canonical = document.querySelector("[data-replace-url]");
+  if (canonical) history.replaceState(null, "", canonical.dataset.replaceUrl);
+});

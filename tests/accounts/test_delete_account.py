@@ -65,7 +65,7 @@ def test_page_shows_what_goes_including_apps_and_the_people_using_them(
     assertContains(response, "<strong>1 other person</strong>", html=True)
     assertContains(
         response,
-        "<li><strong>1 app</strong> you gave access lose it; their 1 active token stop working at once.</li>",
+        "<li><strong>1 app</strong> you gave access loses it; 1 active token stops working at once.</li>",
         html=True,
     )
 

@@ -50,10 +50,10 @@ def test_activation_asks_to_confirm_it_is_you_first(auth_client):
     assert response.status_code == 302 and reverse("account_reauthenticate") in response["Location"]
 
 
-@pytest.mark.django_db(transaction=True)  # allauth sends its signals and e-mails on commit
+@pytest.mark.django_db(transaction=True)  # allauth sends its signals and emails on commit
 def test_enrolling_totp_creates_recovery_codes_and_is_logged(auth_client, user, mailoutbox):
     enrol_totp(auth_client)
-    assert any("Authenticator App Activated" in m.subject for m in mailoutbox)
+    assert any("Authenticator app activated" in m.subject for m in mailoutbox)
     types = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
     assert types == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
     assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.MFA_ENABLED).exists()
@@ -167,3 +167,73 @@ def test_turning_totp_off_is_logged(auth_client, user):
 def test_reauthentication_with_a_wrong_password_is_refused(auth_client):
     response = auth_client.post(reverse("account_reauthenticate"), {"password": "not-" + PASSWORD})
     assertContains(response, "Incorrect password")
+
+
+def test_regenerating_with_one_code_left_speaks_in_the_singular(auth_client, user):
+    enrol_totp(auth_client)
+    codes = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    for code in codes.wrap().get_unused_codes()[1:]:
+        codes.refresh_from_db()
+        assert codes.wrap().validate_code(code)
+    response = auth_client.get(reverse("mfa_generate_recovery_codes"))
+    assertContains(response, "Your 1 unused code stops working.")
+
+
+def test_a_refused_passkey_is_not_called_an_incorrect_code(client, user):
+    import json
+
+    from allauth.account.utils import user_pk_to_url_str
+    from fido2.utils import websafe_encode
+
+    # A passkey this server does not know (say, removed from the account) signing in for `user`.
+    credential = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": websafe_encode(b"{}"),
+            "authenticatorData": websafe_encode(b"\0" * 37),
+            "signature": "AAAA",
+            "userHandle": websafe_encode(user_pk_to_url_str(user).encode()),
+        },
+    }
+    client.get(reverse("mfa_login_webauthn"), HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    response = client.post(reverse("mfa_login_webauthn"), {"credential": json.dumps(credential)}, follow=True)
+    assertContains(response, "That passkey was not accepted.")
+    assert "Incorrect code." not in response.content.decode()
+
+
+def add_passkey(user, name="Work laptop", passwordless=True) -> Authenticator:
+    credential = {"clientExtensionResults": {"credProps": {"rk": passwordless}}}
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": name, "credential": credential}
+    )
+
+
+def test_remove_page_names_the_passkey_and_has_a_way_back(auth_client, user):
+    passkey = add_passkey(user)
+    reauthenticate(auth_client)
+    response = auth_client.get(reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk}))
+    assertContains(response, "Remove passkey</h1>")
+    assertContains(response, "<strong>Work laptop</strong>", html=True)
+    assertContains(response, f'href="{reverse("mfa_list_webauthn")}"')
+    assert "security key" not in response.content.decode().split("<main", 1)[1].lower().replace(
+        "passkeys and security keys", ""
+    )
+
+
+def test_removing_a_passkey_says_passkey_in_the_message_and_the_email(auth_client, user, mailoutbox):
+    passkey = add_passkey(user)
+    reauthenticate(auth_client)
+    response = auth_client.post(reverse("mfa_remove_webauthn", kwargs={"pk": passkey.pk}), follow=True)
+    assertContains(response, "Passkey “Work laptop” removed.")
+    [message] = [m for m in mailoutbox if "removed" in m.subject.lower()]
+    assert message.subject == "[Gatehouse] Passkey removed"
+    assert "A passkey, “Work laptop”, was removed." in message.body
+
+
+def test_removing_a_security_key_calls_it_one(auth_client, user, mailoutbox):
+    key = add_passkey(user, name="YubiKey", passwordless=False)
+    reauthenticate(auth_client)
+    response = auth_client.post(reverse("mfa_remove_webauthn", kwargs={"pk": key.pk}), follow=True)
+    assertContains(response, "Security key “YubiKey” removed.")

@@ -19,6 +19,7 @@ def current_link(url: str, label: str) -> str:
     [
         ("accounts:profile", "Profile"),
         ("accounts:security", "Security"),
+        ("identities:sign-in-methods", "Sign-in methods"),
         ("oauth:connected-apps", "Connected apps"),
         ("audit:security-log", "Security log"),
     ],

@@ -1,4 +1,4 @@
-"""A sign-in from a browser that has not signed in to the account before sends an e-mail."""
+"""A sign-in from a browser that has not signed in to the account before sends an email."""
 
 import pytest
 from django.test import Client
@@ -66,3 +66,11 @@ def test_the_device_cookie_reveals_nothing_and_is_httponly(user):
     cookie = laptop.cookies[DEVICE_COOKIE]
     assert str(user.pk) not in cookie.value.split(".") and "ada" not in cookie.value
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_emails_greet_with_the_site_name_not_the_host(user, mailoutbox, settings):
+    sign_in(browser_client())
+    sign_in(browser_client(CHROME))
+    [mail] = new_sign_in_mails(mailoutbox)
+    assert mail.body.startswith(f"Hello from {settings.SITE_NAME}!")
+    assert "testserver" not in mail.body.splitlines()[0]

@@ -12,6 +12,7 @@ from apps.accounts.models import Profile
 from apps.accounts.services import update_profile
 from apps.audit.models import AuditEvent
 from tests.accounts.conftest import image_bytes, upload
+from tests.html import texts
 
 pytestmark = pytest.mark.django_db
 URL = reverse("accounts:profile")
@@ -79,6 +80,17 @@ def test_bad_url_keeps_what_was_typed_and_says_what_is_wrong(auth_client, user, 
     assertContains(response, "Typed bio")
     assertContains(response, 'aria-invalid="true"')
     assert Profile.objects.get(user=user).display_name == ""
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_after_a_failed_save_the_preview_shows_what_is_saved(auth_client, user, headers):
+    Profile.objects.filter(pk=Profile.objects.for_user(user).pk).update(
+        display_name="Saved name", bio="Saved bio"
+    )
+    data = {"display_name": "Typed name", "bio": "Typed bio", "website": "javascript:alert(1)"}
+    response = post(auth_client, data, **headers)
+    assert texts(response, "p", "preview-name") == ["Saved name"]
+    assert texts(response, "p", "preview-bio") == ["Saved bio"]
 
 
 def test_website_without_scheme_gets_https(auth_client, user):

@@ -1,4 +1,4 @@
-"""The security page: password, e-mail, two-step status, sessions and recent activity."""
+"""The security page: password, email, two-step status, sessions and recent activity."""
 
 import pytest
 from allauth.usersessions.models import UserSession

@@ -1,4 +1,4 @@
-"""The foundation's account journeys through allauth's real views, forms and e-mails."""
+"""The foundation's account journeys through allauth's real views, forms and emails."""
 
 import re
 
@@ -37,7 +37,7 @@ def test_verifying_then_signing_in_lands_on_the_dashboard(client):
     signup(client)
     confirm_url = link_from_last_mail(r"http://testserver(/accounts/confirm-email/[^/\s]+/)")
     confirm_path = re.search(r"/accounts/confirm-email/[^/\s]+/", confirm_url).group(0)
-    assertContains(client.get(confirm_path), "Confirm Email Address")
+    assertContains(client.get(confirm_path), "Confirm email address")
     client.post(confirm_path)
 
     response = client.post(reverse("account_login"), {"login": "new@example.com", "password": STRONG})
@@ -165,3 +165,16 @@ def test_signups_are_rate_limited_per_address(client, settings):
     signup(client, email="one@example.com")
     signup(client, email="two@example.com")
     assert signup(client, email="three@example.com").status_code == 429
+
+
+def test_signed_in_message_names_the_person_not_the_username(client):
+    from tests.conftest import make_user
+
+    user = make_user("alice@example.com")
+    user.username = "alice214559"
+    user.save()
+    response = client.post(
+        reverse("account_login"), {"login": "alice@example.com", "password": PASSWORD}, follow=True
+    )
+    assertContains(response, "alice@example.com")
+    assert "alice214559" not in response.content.decode()

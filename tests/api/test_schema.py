@@ -151,3 +151,8 @@ def test_model_serializers_build_their_fields_once_per_class():
     assert list(first) == list(second)
     assert first["email"] is not second["email"]
     assert first["profile"].fields["bio"] is not second["profile"].fields["bio"]
+
+
+def test_social_token_exchange_documents_its_rate_limit(openapi):
+    operation = openapi["paths"]["/api/auth/social/{provider}/"]["post"]
+    assert "429" in operation["responses"]

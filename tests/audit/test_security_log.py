@@ -41,7 +41,7 @@ def test_newest_event_comes_first(auth_client, user):
     record(Kind.PASSWORD_CHANGED, user=user)
     record(Kind.EMAIL_ADDED, user=user)
     shown = texts(auth_client.get(URL), "p", "event-kind")
-    # A new e-mail address also carries a "Check" badge; the order is what matters here.
+    # A new email address also carries a "Check" badge; the order is what matters here.
     assert shown[0].startswith(Kind.EMAIL_ADDED.label) and shown[1] == Kind.PASSWORD_CHANGED.label
 
 
@@ -97,3 +97,41 @@ def test_security_page_shows_recent_activity_and_links_to_the_log(auth_client, u
     response = auth_client.get(reverse("accounts:security"))
     assertContains(response, "Two-factor authentication added")
     assertContains(response, f'href="{URL}"')
+
+
+def test_provider_is_named_as_people_know_it(auth_client, user, settings):
+    settings.SOCIAL_AUTH_OIDC_TITLE = "Acme SSO"
+    record(Kind.IDENTITY_LINKED, user=user, provider="google-oauth2")
+    record(Kind.IDENTITY_UNLINKED, user=user, provider="oidc")
+    details = texts(auth_client.get(URL), "p", "small")
+    assert "Google" in details and "Acme SSO" in details
+    assert not {"Google-Oauth2", "Oidc"} & set(details)
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        ({"step": "password"}, "Wrong password"),
+        ({}, "Wrong password"),
+        ({"step": "second_factor", "factor": "totp"}, "Wrong authenticator-app code"),
+        ({"step": "second_factor", "factor": "recovery_codes"}, "Wrong recovery code"),
+        ({"step": "second_factor", "factor": "webauthn"}, "Passkey not accepted"),
+    ],
+)
+def test_failed_sign_in_says_which_step_failed(auth_client, user, data, shown):
+    record(Kind.SIGN_IN_FAILED, user=user, **data)
+    assert shown in texts(auth_client.get(URL), "p", "small")
+
+
+def test_password_sign_in_says_so(client, user):
+    from tests.conftest import PASSWORD
+
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    event = AuditEvent.objects.get(user=user, kind=Kind.SIGNED_IN)
+    assert event.data == {"method": "password"}
+    assert "With password" in texts(client.get(URL), "p", "small")
+
+
+def test_passkey_sign_in_names_the_passkey(auth_client, user):
+    record(Kind.SIGNED_IN, user=user, method="passkey", passkey="Work laptop")
+    assert "With a passkey · “Work laptop”" in texts(auth_client.get(URL), "p", "small")

@@ -22,7 +22,7 @@ def what_people_read(response, start: str) -> str:
 
 
 def test_the_preview_and_the_real_screen_render_the_same_partial(dev_client, user, application):
-    application.scope_justifications = {"email": "We e-mail you when your prints ship."}
+    application.scope_justifications = {"email": "We email you when your prints ship."}
     application.privacy_policy_url = "https://printer.example.com/privacy"
     application.required_scopes = ["email"]
     application.save()
@@ -35,7 +35,7 @@ def test_the_preview_and_the_real_screen_render_the_same_partial(dev_client, use
             "privacy_policy_url": application.privacy_policy_url,
             "allowed_scopes": SCOPES,
             "required_scopes": ["email"],
-            "why_email": "We e-mail you when your prints ship.",
+            "why_email": "We email you when your prints ship.",
             "redirect_uris": application.redirect_uris,
         },
         headers={"HX-Request": "true"},

@@ -1,5 +1,6 @@
 """The consent preview and the redirect-URI row editor that the settings form loads with HTMX."""
 
+import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -21,7 +22,7 @@ def test_the_preview_shows_the_unsaved_settings_as_the_consent_screen(dev_client
     )
     assert b"<html" not in response.content
     assertContains(response, '<span class="consent-app-name">Photo Frame</span>', html=True)
-    assertContains(response, "Your e-mail address")
+    assertContains(response, "Your email address")
     assertContains(response, "To send you a weekly photo.")
     assertContains(response, "privacy policy")
     assertContains(response, "<strong>frame.example.com</strong>", html=True)
@@ -116,13 +117,39 @@ def test_the_preview_shows_sensitive_scopes_unticked(dev_client, developer):
 
 
 def test_the_preview_warns_about_a_loopback_or_custom_scheme_redirect(dev_client):
-    loopback = preview(dev_client, allowed_scopes=["openid"], redirect_uris="http://127.0.0.1:8080/cb")
+    native_app = {"allowed_scopes": ["openid"], "client_type": "public"}
+    loopback = preview(dev_client, **native_app, redirect_uris="http://127.0.0.1:8080/cb")
     assertContains(loopback, "You'll be sent to an address on this device:")
-    native = preview(dev_client, allowed_scopes=["openid"], redirect_uris="com.example.frame:/cb")
+    native = preview(dev_client, **native_app, redirect_uris="com.example.frame:/cb")
     assertContains(native, "You'll be sent to an app on your device:")
     assertContains(native, "“com.example.frame” links")
     web = preview(dev_client, allowed_scopes=["openid"], redirect_uris="https://frame.example.com/cb")
     assertNotContains(web, "You'll be sent to")
+
+
+@pytest.mark.parametrize(
+    ("client_type", "uri"),
+    [
+        ("confidential", "com.example.frame:/cb"),
+        ("public", "http://frame.example.com/cb"),  # plain http
+    ],
+)
+def test_the_preview_promises_no_return_to_a_redirect_the_form_refuses(dev_client, client_type, uri):
+    response = preview(dev_client, allowed_scopes=["openid"], client_type=client_type, redirect_uris=uri)
+    assertNotContains(response, "you'll return to")
+    assertNotContains(response, "You'll be sent to")
+
+
+def test_the_preview_names_the_first_accepted_redirect(dev_client):
+    uris = ["http://frame.example.com/cb", "https://ok.example.com/cb"]
+    response = preview(dev_client, allowed_scopes=["openid"], client_type="confidential", redirect_uris=uris)
+    assertContains(response, "you'll return to <strong>ok.example.com</strong>")
+
+
+def test_a_machine_to_machine_preview_shows_no_consent_screen(dev_client):
+    response = preview(dev_client, allowed_scopes=["read"], grant_types=["client-credentials"])
+    assertContains(response, "no one ever sees a consent screen")
+    assertNotContains(response, "wants to access your")
 
 
 def test_the_preview_offers_the_remember_choices_disabled(dev_client):

@@ -1,6 +1,7 @@
-"""Registering and editing apps: presets, every invalid input, the cap, verified e-mail, logos, audit."""
+"""Registering and editing apps: presets, every invalid input, the cap, verified email, logos, audit."""
 
 import os
+import re
 from io import BytesIO
 
 import pytest
@@ -74,11 +75,9 @@ def test_what_you_build_presets_client_type_and_grants(dev_client, kind, client_
 def test_registering_creates_the_app_with_no_dot_secret_and_audits_it(dev_client, developer):
     response = dev_client.post(reverse(CREATE) + "?kind=web", form_data())
     app = Application.objects.get(name="Photo Frame")
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "developer:app-detail", args=[app.pk]
-    )
+    assert response.status_code == 200
     assert app.user == developer
-    assert app.client_secret == "" and not app.secrets.exists()
+    assert app.client_secret == ""  # DOT's own field stays empty: secrets are ClientSecret rows
     assert app.authorization_grant_type == AUTH_CODE and app.grant_types == [AUTH_CODE]
     assert app.algorithm == Application.RS256_ALGORITHM
     assert app.allowed_scopes == ["openid", "profile"]
@@ -261,7 +260,7 @@ def test_registration_stops_at_the_cap(dev_client, developer, settings):
 def test_an_unverified_email_cannot_register_apps(dev_client, developer):
     EmailAddress.objects.filter(user=developer).update(verified=False)
     response = dev_client.post(reverse(CREATE), form_data(), follow=True)
-    assertContains(response, "Verify your e-mail address before you register an app.")
+    assertContains(response, "Verify your email address before you register an app.")
     assert not Application.objects.exists()
 
 
@@ -275,7 +274,7 @@ def test_required_scopes_are_saved_and_locked_on_the_consent_screen(dev_client, 
         reverse("developer:app-create"),
         form_data(allowed_scopes=["openid", "profile", "email"], required_scopes=["email"]),
     )
-    assert response.status_code == 302
+    assert response.status_code == 200  # registered; its first secret is shown
     app = Application.objects.get(name="Photo Frame")
     assert app.required_scopes == ["email"]
     person = Client()
@@ -306,3 +305,78 @@ def test_the_settings_form_shows_the_saved_required_scopes_ticked(dev_client, de
     assert checked_values(response, "required_scopes") == ["email"]
     assertNotContains(response, 'name="required_scopes" value="openid"')
     assertContains(response, '<span class="badge scope-required">Required</span>', count=2)
+
+
+def shown_uri_fields(response) -> set[str]:
+    """The redirect fields the page shows (a `hidden` fieldset, or one in a hidden section, is not)."""
+    from tests.html import elements
+
+    shown = set()
+    for element in elements(response):
+        if element.tag == "fieldset" and element.attrs.get("id", "").startswith("field-"):
+            name = element.attrs["id"].removeprefix("field-")
+            hidden = "hidden" in element.attrs or (
+                element.parent is not None and "hidden" in element.parent.attrs
+            )
+            if name in ("redirect_uris", "post_logout_redirect_uris", "allowed_origins") and not hidden:
+                shown.add(name)
+    return shown
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [
+        ("web", {"redirect_uris", "post_logout_redirect_uris"}),
+        ("spa", {"redirect_uris", "post_logout_redirect_uris", "allowed_origins"}),
+        ("native", {"redirect_uris", "post_logout_redirect_uris"}),
+        ("service", set()),
+        ("device", set()),
+    ],
+)
+def test_each_kind_shows_only_the_redirect_fields_it_needs(dev_client, kind, shown):
+    response = dev_client.get(reverse(CREATE), {"kind": kind})
+    assert shown_uri_fields(response) == shown
+
+
+def test_ticking_the_code_grant_without_javascript_brings_the_redirects_back(dev_client):
+    data = form_data(
+        client_type="confidential", grant_types=[AUTH_CODE, CLIENT_CREDENTIALS], redirect_uris=""
+    )
+    response = dev_client.post(reverse(CREATE) + "?kind=service", data)
+    assert response.status_code == 200
+    assert {"redirect_uris", "post_logout_redirect_uris"} <= shown_uri_fields(response)
+    assert "Add at least one redirect URI" in field_errors(response, "redirect_uris")[0]
+
+
+def test_the_device_form_is_titled_with_tv_in_capitals(dev_client):
+    response = dev_client.get(reverse(CREATE), {"kind": "device"})
+    assertContains(response, "<h1>Register a TV or device</h1>", html=True)
+
+
+def test_the_machine_to_machine_form_previews_no_consent_screen(dev_client):
+    response = dev_client.get(reverse(CREATE), {"kind": "service"})
+    assertContains(response, "no one ever sees a consent screen")
+    assertNotContains(response, "wants to access your")
+
+
+def test_a_confidential_app_gets_its_first_secret_at_registration_shown_once(dev_client):
+    from apps.oauth.secrets import check_client_secret
+
+    response = dev_client.post(reverse(CREATE) + "?kind=web", form_data())
+    app = Application.objects.get(name="Photo Frame")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assertContains(response, "Copy your new client secret now.")
+    assert app.secrets.count() == 1
+    shown = re.search(r'id="new-secret" value="([^"]+)"', response.content.decode()).group(1)
+    assert check_client_secret(application=app, value=shown)
+    assertNotContains(response, "This app has no secret yet")
+    again = dev_client.get(reverse("developer:app-detail", args=[app.pk]))
+    assertNotContains(again, shown)
+
+
+def test_a_public_app_is_registered_without_a_secret(dev_client):
+    response = dev_client.post(reverse(CREATE) + "?kind=spa", form_data(client_type="public"))
+    app = Application.objects.get(name="Photo Frame")
+    assert response.status_code == 302
+    assert not app.secrets.exists()

@@ -196,3 +196,14 @@ def test_secret_delete_refuses_get(dev_client, application):
         dev_client.get(reverse("developer:secret-delete", args=[application.pk, secret.pk])).status_code
         == 405
     )
+
+
+def test_generating_a_secret_through_htmx_updates_the_checklist_too(dev_client, application):
+    application.secrets.all().delete()
+    page = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
+    assertContains(page, '<a href="#secret-panel">Generate a client secret</a>', html=True)
+    response = dev_client.post(
+        reverse("developer:secret-create", args=[application.pk]), headers={"HX-Request": "true"}
+    )
+    assertContains(response, '<div id="getting-started" hx-swap-oob="true">')
+    assertNotContains(response, '<a href="#secret-panel">Generate a client secret</a>', html=True)

@@ -123,6 +123,13 @@ def test_the_app_page_shows_the_usage(dev_client, application, two_users_signed_
     assertContains(response, "<strong>2 people</strong>", html=True)
 
 
+def test_the_delete_confirmation_says_how_many_tokens_stop_working(
+    dev_client, application, two_users_signed_in
+):
+    response = dev_client.get(reverse("developer:app-detail", args=[application.pk]))
+    assertContains(response, "and 2 active access tokens stop working, with every refresh token")
+
+
 def test_revoking_all_tokens_revokes_them_through_dot(
     dev_client, application, two_users_signed_in, developer
 ):

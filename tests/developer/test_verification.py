@@ -171,7 +171,7 @@ def test_the_check_runs_in_the_database_queue_and_a_worker_finishes_it(
         call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     application.refresh_from_db()
     assert application.verification == State.IN_REVIEW
-    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)  # the e-mail
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)  # the email
     assert "waiting for review" in mail.outbox[0].subject
 
 

@@ -13,8 +13,8 @@ from tests.conftest import PASSWORD
 def sign_in_with_password(page, email="ada@example.com") -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def confirm_its_me(page) -> None:
@@ -25,8 +25,8 @@ def confirm_its_me(page) -> None:
 
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").first.click()
-    if page.get_by_role("heading", name="Sign Out").count():  # allauth's confirmation page
-        page.get_by_role("button", name="Sign Out").click()
+    if page.get_by_role("heading", name="Sign out").count():  # allauth's confirmation page
+        page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state("networkidle")
 
 
@@ -108,6 +108,7 @@ def test_passkey_is_registered_and_then_signs_in_without_a_password(page, shot, 
     shot("passkey-add")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Recovery codes").wait_for()
+    page.get_by_text("Passkey “Test laptop” added.").wait_for()
     [credential] = authenticator()
     assert credential["isResidentCredential"]
     passkey = Authenticator.objects.get(user=user, type=Authenticator.Type.WEBAUTHN)
@@ -122,4 +123,6 @@ def test_passkey_is_registered_and_then_signs_in_without_a_password(page, shot, 
     page.get_by_role("button", name=re.compile("Sign in with a passkey", re.I)).click()
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
     assert AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.SIGNED_IN).count() == 2
+    latest = AuditEvent.objects.filter(user=user, kind=AuditEvent.Kind.SIGNED_IN).first()
+    assert latest.data == {"method": "passkey", "passkey": "Test laptop"}
     shot("signed-in-with-passkey")

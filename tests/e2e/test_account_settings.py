@@ -18,8 +18,8 @@ from tests.oauth_flow import make_client, obtain_tokens
 def sign_in(page, email="ada@example.com", password=PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password:").fill(password)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
 
 
@@ -120,7 +120,7 @@ def test_security_page_log_and_signing_out_another_session(page, shot, user, oth
     shot("security-log-filtered")
 
     page.goto("/accounts/email/")
-    page.get_by_role("heading", name="E-mail addresses").wait_for()
+    page.get_by_role("heading", name="Email addresses").wait_for()
     shot("email-addresses")
     page.goto("/accounts/password/change/")
     page.get_by_role("heading", name="Change password").wait_for()

@@ -11,8 +11,8 @@ KEY_FORMAT = re.compile(r"gatehouse_[A-Za-z0-9]{12}_[A-Za-z0-9]{49}")
 def sign_in(page, email: str = "ada@example.com") -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
 
 

@@ -18,7 +18,7 @@ CALLBACK_PAGE = (
 
 @pytest.fixture
 def printer(application):
-    application.scope_justifications = {"email": "We e-mail you when your prints ship."}
+    application.scope_justifications = {"email": "We email you when your prints ship."}
     application.privacy_policy_url = "https://printer.example.com/privacy"
     application.terms_url = "https://printer.example.com/terms"
     application.save()
@@ -46,7 +46,7 @@ def start(page, application, scope: str) -> str:
 def sign_in(page) -> None:
     page.get_by_text("Sign in to continue to Photo Printer.").wait_for()
     page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password:").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
 
 
 def test_user_allows_an_app_without_one_scope_then_revokes_it(page, shot, user, printer):
@@ -54,11 +54,11 @@ def test_user_allows_an_app_without_one_scope_then_revokes_it(page, shot, user, 
     verifier = start(page, printer, "openid profile email read")
     sign_in(page)
     shot("sign-in-to-continue")
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     page.get_by_role("heading", name="Photo Printer wants to access your Gatehouse account").wait_for()
     assert page.get_by_label("Sign you in").is_disabled()
-    email = page.get_by_label("Your e-mail address")
+    email = page.get_by_label("Your email address")
     assert email.is_checked()
     shot("consent-screen")
     email.uncheck()
@@ -86,7 +86,7 @@ def test_user_allows_an_app_without_one_scope_then_revokes_it(page, shot, user, 
     page.goto("/connected-apps/")
     card = page.get_by_role("article", name="Photo Printer")
     card.get_by_text("Your public profile").wait_for()
-    assert card.get_by_text("Your e-mail address").count() == 0
+    assert card.get_by_text("Your email address").count() == 0
     shot("connected-apps")
 
     card.get_by_role("link", name="Revoke access of Photo Printer").click()
@@ -112,7 +112,7 @@ def test_consent_and_connected_apps_fit_a_phone(page, shot, user, printer, setti
     catch_callback(page)
     start(page, printer, "openid profile email read write")
     sign_in(page)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Photo Printer wants to access your Gatehouse account").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot("phone-consent")
@@ -136,7 +136,7 @@ def test_user_denies_an_app(page, shot, user, printer):
     landed = catch_callback(page)
     start(page, printer, "openid profile")
     sign_in(page)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Deny").click()
     page.get_by_role("heading", name="Photo Printer is signing you in…").wait_for()
     assert parse_qs(urlparse(landed[-1]).query)["error"] == ["access_denied"]

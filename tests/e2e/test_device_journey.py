@@ -33,8 +33,8 @@ def test_user_connects_a_device_with_its_code_and_signs_out(page, shot, transact
 
     page.goto("/o/device/")
     page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Connect a device").wait_for()
     shot("enter-code")
 

@@ -91,7 +91,7 @@ def test_new_person_signs_in_with_openid_connect_and_sees_sign_in_methods(page, 
     shot("dashboard")
 
     user = User.objects.get(email="ada@acme.example")
-    assert user.username == "ada"  # from the e-mail address: this provider sends no username
+    assert user.username == "ada"  # from the email address: this provider sends no username
     assert EmailAddress.objects.get(user=user).verified
     assert UserSocialAuth.objects.get(user=user).provider == "oidc"
 

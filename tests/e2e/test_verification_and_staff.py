@@ -82,7 +82,7 @@ def test_a_developer_gets_verified_and_loses_the_badge_on_rename(
 
     as_user(page, developer, live_server.url)
     page.goto(f"/developer/apps/{application.pk}/settings/")
-    page.get_by_label("Name:").fill("Photo Printer Pro")
+    page.get_by_label("Name", exact=True).fill("Photo Printer Pro")
     page.get_by_role("button", name=re.compile("Save")).click()
     page.get_by_text("is unverified again").wait_for()
     shot("developer-lost-badge")
@@ -101,16 +101,16 @@ def test_staff_suspend_an_app_and_lock_an_account(page, shot, live_server, user,
     shot("staff-overview")
 
     page.get_by_role("link", name="Apps", exact=True).click()
-    page.get_by_label("Name, client ID or owner's e-mail").fill("printer")
+    page.get_by_label("Name, client ID or owner's email").fill("printer")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Photo Printer").click()
-    page.get_by_label("Reason").fill("Sends phishing e-mails.")
+    page.get_by_label("Reason").fill("Sends phishing emails.")
     page.get_by_role("button", name="Suspend Photo Printer").click()
     page.get_by_text("Photo Printer is suspended: its tokens stopped working.").wait_for()
     shot("staff-app-suspended")
 
     page.get_by_role("link", name="People").click()
-    page.get_by_label("E-mail address").fill("ada@")
+    page.get_by_label("Email address").fill("ada@")
     page.get_by_role("button", name="Search").click()
     shot("staff-people-search")
     page.get_by_role("link", name="ada@example.com").click()

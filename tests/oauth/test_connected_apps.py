@@ -311,3 +311,18 @@ def test_revoke_all_sends_anonymous_users_to_sign_in(client):
 
 def test_revoke_all_by_get_is_405(auth_client):
     assert auth_client.get(reverse("oauth:revoke-all")).status_code == 405
+
+
+def test_a_developer_without_a_name_is_shown_by_the_apps_domain_never_their_address(
+    client, user, application, developer
+):
+    developer.first_name = developer.last_name = ""
+    developer.save()
+    grant(client, user, application)
+    for page in (
+        reverse("oauth:connected-apps"),
+        reverse("oauth:connected-app", args=[application.client_id]),
+    ):
+        response = client.get(page)
+        assertContains(response, "by printer.example.com")
+        assertNotContains(response, "dev@example.com")

@@ -207,7 +207,7 @@ def test_approval_prompt_auto_cannot_skip_the_screen(client, user, application, 
     assert response.status_code == 200
 
 
-# --- Records: audit and e-mail -----------------------------------------------------------------
+# --- Records: audit and email -----------------------------------------------------------------
 
 
 def test_first_grant_is_audited_and_e_mailed(auth_client, user, application, mailoutbox):
@@ -219,10 +219,10 @@ def test_first_grant_is_audited_and_e_mailed(auth_client, user, application, mai
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["ada@example.com"]
-    assert message.subject.endswith("Photo Printer can now access your Gatehouse account")
+    assert message.subject == "[Gatehouse] Photo Printer can now access your Gatehouse account"
     assert "Your public profile" in message.body
-    assert "Your e-mail address" not in message.body
-    assert "http://testserver/connected-apps/" in message.body
+    assert "Your email address" not in message.body
+    assert f"http://testserver/connected-apps/{application.client_id}/" in message.body
 
 
 def test_later_grants_are_audited_but_not_e_mailed(auth_client, application, mailoutbox):

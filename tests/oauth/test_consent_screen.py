@@ -29,7 +29,7 @@ def test_screen_names_the_app_its_developer_and_what_it_asks(auth_client, applic
     )
     assertContains(response, "by Dev Eloper")
     assertContains(response, "Prints your photos.")
-    for label in ("Sign you in", "Your public profile", "Your e-mail address", "Read your account"):
+    for label in ("Sign you in", "Your public profile", "Your email address", "Read your account"):
         assertContains(response, label)
     # Scopes the app did not ask for are not shown.
     assertNotContains(response, "Change your account")
@@ -80,11 +80,11 @@ def test_app_without_logo_or_links_gets_a_monogram_and_says_so(auth_client, appl
 
 
 def test_developer_justifications_are_shown_as_the_apps_words(auth_client, application):
-    application.scope_justifications = {"email": "We e-mail you when your prints ship."}
+    application.scope_justifications = {"email": "We email you when your prints ship."}
     application.save()
     response, _ = screen_for(auth_client, application)
     assertContains(response, "Photo Printer says why:")
-    assertContains(response, "We e-mail you when your prints ship.")
+    assertContains(response, "We email you when your prints ship.")
 
 
 def test_openid_and_required_scopes_cannot_be_unticked(auth_client, application):
@@ -127,7 +127,7 @@ def test_this_time_only_consent_asks_everything_again(auth_client, user, applica
 def test_signed_in_account_is_shown_with_a_switch_account_button(auth_client, application):
     response, _ = screen_for(auth_client, application)
     assertContains(response, "<strong>Ada Lovelace</strong>", html=True)
-    assertContains(response, "ada@example.com")
+    assertContains(response, "ada@<wbr>example.<wbr>com")  # may wrap after @ and .
     assertContains(response, "Not you? Switch account")
     assertContains(response, 'action="/accounts/logout/"')
     assertContains(
@@ -235,3 +235,11 @@ def test_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, use
         html=True,
         status_code=400,
     )
+
+
+def test_a_developer_without_a_name_is_not_named_by_their_address(auth_client, application, developer):
+    developer.first_name = developer.last_name = ""
+    developer.save()
+    response, _ = screen_for(auth_client, application)
+    assertContains(response, "by printer.example.com")
+    assertNotContains(response, "dev@example.com")

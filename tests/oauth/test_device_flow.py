@@ -249,3 +249,11 @@ def test_malformed_basic_header_is_invalid_client_with_a_basic_challenge(client,
     assert response["WWW-Authenticate"].startswith("Basic ")
     assert response["Cache-Control"] == "no-store"
     assert not DeviceGrant.objects.exists()
+
+
+def test_deny_comes_before_allow_as_on_the_consent_screen(client, user, tv):
+    body = start(client, tv, scope="openid")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    entered = client.post(reverse("oauth2_provider:device"), {"user_code": body["user_code"]})
+    html = client.get(entered["Location"]).content.decode()
+    assert html.index('value="deny"') < html.index('value="accept"')

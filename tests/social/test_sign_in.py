@@ -57,9 +57,7 @@ def test_new_person_with_verified_email_gets_an_account_and_the_dashboard(client
     assert Profile.objects.get(user=user).display_name == "Nina Newcomer"
     assert (user.first_name, user.last_name) == ("Nina", "Newcomer")
     assert UserSocialAuth.objects.get(user=user).provider == provider
-    assert kinds(user) == sorted(
-        [Kind.SIGNED_UP, Kind.IDENTITY_LINKED, Kind.SIGNED_IN, Kind.SOCIAL_SIGNED_IN]
-    )
+    assert kinds(user) == sorted([Kind.SIGNED_UP, Kind.IDENTITY_LINKED, Kind.SIGNED_IN])
 
 
 def test_new_account_gets_the_provider_picture(client, fakes, rsps, png_bytes):
@@ -119,9 +117,7 @@ def test_confirmation_link_in_the_same_browser_creates_the_account(client, fakes
     assert EmailAddress.objects.get(user=user).verified
     assert Profile.objects.get(user=user).display_name == "Nina Newcomer"
     assert UserSocialAuth.objects.get(user=user).provider == provider
-    assert kinds(user) == sorted(
-        [Kind.SIGNED_UP, Kind.IDENTITY_LINKED, Kind.SIGNED_IN, Kind.SOCIAL_SIGNED_IN]
-    )
+    assert kinds(user) == sorted([Kind.SIGNED_UP, Kind.IDENTITY_LINKED, Kind.SIGNED_IN])
 
 
 def test_confirmation_link_opened_in_another_browser_creates_nothing(client, fakes):
@@ -168,7 +164,7 @@ def test_google_without_a_verified_address_is_refused(client, fakes):
 
     assert response["Location"] == reverse("account_login")
     assert messages_of(response) == [
-        "Google has not confirmed your e-mail address yet. Confirm it there, then try again."
+        "Google has not confirmed your email address yet. Confirm it there, then try again."
     ]
     assert not User.objects.filter(email="newcomer@example.com").exists()
 
@@ -181,7 +177,7 @@ def test_provider_without_an_email_address_is_explained(client, fakes):
     response = complete(client, "github", params)
 
     assert response["Location"] == reverse("account_login")
-    assert "GitHub did not share an e-mail address" in messages_of(response)[0]
+    assert "GitHub did not share an email address" in messages_of(response)[0]
     assert not UserSocialAuth.objects.exists()
 
 
@@ -208,7 +204,7 @@ def test_existing_account_is_not_linked_on_an_unverified_email(client, fakes, us
 
     assert response["Location"] == reverse("account_login")
     assert messages_of(response)[0].startswith(
-        "An account with this e-mail address already exists. Sign in to it"
+        "An account with this email address already exists. Sign in to it"
     )
     assert signed_in_user_id(client) is None
     assert not UserSocialAuth.objects.exists()
@@ -277,8 +273,14 @@ def test_account_with_mfa_is_asked_for_the_code_after_a_social_sign_in(
 
     assert response["Location"] == reverse("core:dashboard")
     assert signed_in_user_id(client) == str(user.pk)
-    assert kinds(user).count(Kind.SOCIAL_SIGNED_IN) == 1
     assert kinds(user).count(Kind.SIGNED_IN) == 1
+    event = AuditEvent.objects.get(user=user, kind=Kind.SIGNED_IN)
+    assert event.data == {
+        "method": "provider",
+        "provider": provider,
+        "provider_name": TITLES[provider],
+        "factor": "totp",
+    }
 
 
 def test_wrong_mfa_code_keeps_the_session_signed_out(client, fakes, user):
@@ -292,7 +294,7 @@ def test_wrong_mfa_code_keeps_the_session_signed_out(client, fakes, user):
 
     assert response.status_code == 200
     assert signed_in_user_id(client) is None
-    assert Kind.SOCIAL_SIGNED_IN not in kinds(user)
+    assert Kind.SIGNED_IN not in kinds(user)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -413,3 +415,47 @@ def test_starting_a_sign_in_needs_post(client):
 
 def test_unknown_provider_is_404(client):
     assert client.post(reverse("social:begin", args=["myspace"])).status_code == 404
+
+
+def test_a_provider_sign_in_is_one_log_row_naming_the_provider(client, fakes, user):
+    link(user, "oidc")
+    params = begin(client, "oidc")
+    fakes["oidc"].person(params)
+    complete(client, "oidc", params)
+
+    assert kinds(user) == [Kind.SIGNED_IN]
+    response = client.get(reverse("audit:security-log"))
+    assertContains(response, "With Acme SSO")
+    assert "Oidc" not in response.content.decode()
+
+
+def connected_mails(mailoutbox):
+    return [m for m in mailoutbox if "can now sign in to your account" in m.subject]
+
+
+def test_connecting_a_provider_by_hand_emails_the_owner(client, fakes, user, mailoutbox):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    params = begin(client, "github", next=reverse("identities:sign-in-methods"))
+    fakes["github"].person(params, email="ada.personal@example.com")
+    complete(client, "github", params)
+
+    [message] = connected_mails(mailoutbox)
+    assert message.to == ["ada@example.com"]
+    assert message.subject == "[Gatehouse] GitHub can now sign in to your account"
+    assert "ada.personal@example.com" in message.body
+    assert "http://testserver/settings/sign-in-methods/" in message.body
+
+
+def test_a_provider_matched_on_a_verified_address_emails_the_owner(client, fakes, user, mailoutbox):
+    params = begin(client, "oidc")
+    fakes["oidc"].person(params, email="ada@example.com")
+    complete(client, "oidc", params)
+    [message] = connected_mails(mailoutbox)
+    assert "Acme SSO" in message.subject
+
+
+def test_a_new_account_from_a_provider_gets_no_connected_email(client, fakes, mailoutbox):
+    params = begin(client, "github")
+    fakes["github"].person(params, email="newcomer@example.com")
+    complete(client, "github", params)
+    assert connected_mails(mailoutbox) == []

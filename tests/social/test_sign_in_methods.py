@@ -89,7 +89,7 @@ def test_owner_disconnects_a_provider(auth_client, user):
     assert response["Location"] == PAGE
     assert not UserSocialAuth.objects.filter(pk=identity.pk).exists()
     event = AuditEvent.objects.get(user=user, kind=AuditEvent.Kind.IDENTITY_UNLINKED)
-    assert event.data == {"provider": "github"}
+    assert event.data == {"provider": "github", "provider_name": "GitHub"}
     assertContains(auth_client.get(PAGE), "GitHub is disconnected.")
 
 
@@ -200,4 +200,4 @@ def test_no_buttons_when_no_provider_is_configured(client, settings):
     response = client.get(reverse("account_login"))
 
     assertNotContains(response, "Continue with")
-    assertContains(response, "Sign In")
+    assertContains(response, "Sign in")

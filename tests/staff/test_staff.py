@@ -191,7 +191,7 @@ def test_the_developers_log_names_the_staff_member(staff_client, in_review, deve
 # --- Suspension ------------------------------------------------------------------------------
 
 
-def suspend(staff_client, application, reason="Sends phishing e-mails."):
+def suspend(staff_client, application, reason="Sends phishing emails."):
     return staff_client.post(reverse("staff:app-suspend", args=[application.pk]), {"reason": reason})
 
 
@@ -236,7 +236,7 @@ def test_suspension_is_audited_for_the_developer(staff_client, application):
     suspend(staff_client, application)
     event = AuditEvent.objects.get(kind=Kind.APP_SUSPENDED)
     assert event.user == application.user
-    assert event.data["reason"] == "Sends phishing e-mails." and event.data["staff"] == "Sam Staff"
+    assert event.data["reason"] == "Sends phishing emails." and event.data["staff"] == "Sam Staff"
 
 
 def test_reinstating_brings_the_tokens_back(staff_client, client, application, access_token):
