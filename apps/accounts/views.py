@@ -54,9 +54,9 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
             return redirect("accounts:profile")
         saved, form = True, ProfileForm(instance=instance)
     elif form.is_bound:
-        # An invalid form has already copied its values onto `instance`: the preview shows
-        # what is saved, not what was refused.
-        instance = Profile.objects.for_user(request.user)
+        # An invalid form has already copied its values onto `instance` (the very object
+        # `request.user.profile` holds): the preview shows what is saved, not what was refused.
+        instance = request.user.profile = Profile.objects.get(pk=instance.pk)
         instance.user = request.user
     template = "accounts/profile.html"
     if request.htmx and not request.htmx.boosted:
