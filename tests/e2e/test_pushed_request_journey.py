@@ -23,7 +23,7 @@ def test_a_pushed_request_leads_through_sign_in_and_consent(page, shot, user, ap
     page.goto("/o/authorize/?" + urlencode({"client_id": application.client_id, "request_uri": request_uri}))
 
     sign_in(page)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Photo Printer wants to access your Gatehouse account").wait_for()
     assert "redirect_uri" not in page.url
     shot("pushed-request-consent")
