@@ -22,7 +22,7 @@ def logo_path(application: "Application", filename: str) -> str:
 
 
 # What the verification flow and the staff console own on an Application (they audit and
-# e-mail each change): read-only in the admin, never written back by a developer's settings save.
+# email each change): read-only in the admin, never written back by a developer's settings save.
 STAFF_OWNED_FIELDS = (
     "verification",
     "verification_domain",
