@@ -291,6 +291,13 @@ class ApplicationForm(forms.ModelForm):
                 shown.add("allowed_origins")
         return shown | {name for name in URI_FIELDS if split_uris(self._current(name) or "")}
 
+    @property
+    def shows_par_setting(self) -> bool:
+        """PAR is a way to send an authorization request: it applies to the code grant only
+        (and stays shown while ticked, so a saved choice is never out of reach)."""
+        grants = set(self._current("grant_types") or [])
+        return AUTH_CODE in grants or bool(self._current("require_pushed_authorization_requests"))
+
     def _redirects_to_the_web(self) -> bool:
         uris = split_uris(self._current("redirect_uris") or "")
         return any(urlsplit(uri).scheme == "https" for uri in uris)

@@ -37,15 +37,18 @@ document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-auto-submit]")) event.target.form.requestSubmit();
 });
 
-// App settings: show only the redirect fields the chosen grants and client type need. The server
-// renders the same choice (apps.developer.forms.ApplicationForm.shown_uri_fields) for pages without JS.
+// App settings: show only the redirect fields (and the PAR switch) the chosen grants and client type
+// need. The server renders the same choice (ApplicationForm.shown_uri_fields, shows_par_setting)
+// for pages without JS.
 function showNeededFields(form) {
   const code = form.querySelector('input[name="grant_types"][value="authorization-code"]')?.checked;
   const isPublic = form.querySelector('input[name="client_type"][value="public"]')?.checked;
   const needs = { code, spa: code && isPublic && form.dataset.kind !== "native" };
   for (const element of form.querySelectorAll("[data-needs]")) {
-    const holdsValues = [...element.querySelectorAll("textarea, input")].some((input) => input.value.trim());
-    element.hidden = !(needs[element.dataset.needs] || (element.matches("fieldset") && holdsValues));
+    const holdsValues = [...element.querySelectorAll("textarea, input")].some((input) =>
+      input.type === "checkbox" ? input.checked : input.value.trim(),
+    );
+    element.hidden = !(needs[element.dataset.needs] || (element.matches("fieldset, .dev-check-field") && holdsValues));
   }
   const section = form.querySelector("section[data-needs]");
   if (section) section.hidden = !section.querySelector("fieldset[data-needs]:not([hidden])");

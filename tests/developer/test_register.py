@@ -348,6 +348,19 @@ def test_ticking_the_code_grant_without_javascript_brings_the_redirects_back(dev
     assert "Add at least one redirect URI" in field_errors(response, "redirect_uris")[0]
 
 
+@pytest.mark.parametrize(
+    ("kind", "shown"), [("web", True), ("native", True), ("service", False), ("device", False)]
+)
+def test_the_par_switch_shows_only_with_the_code_grant(dev_client, kind, shown):
+    from tests.html import elements
+
+    response = dev_client.get(reverse(CREATE), {"kind": kind})
+    [field] = [
+        e for e in elements(response) if e.attrs.get("id") == "field-require_pushed_authorization_requests"
+    ]
+    assert ("hidden" not in field.attrs) is shown
+
+
 def test_the_device_form_is_titled_with_tv_in_capitals(dev_client):
     response = dev_client.get(reverse(CREATE), {"kind": "device"})
     assertContains(response, "<h1>Register a TV or device</h1>", html=True)
