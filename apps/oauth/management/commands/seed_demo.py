@@ -66,7 +66,7 @@ class Command(BaseCommand):
             self.style.SUCCESS("Demo data ready.")
             + f"""
   Sign in at      {base}/accounts/login/
-    email        {DEMO_EMAIL}
+    email         {DEMO_EMAIL}
     password      {DEMO_PASSWORD}
   Demo OAuth client (confidential, authorization code + PKCE)
     client_id     {DEMO_CLIENT_ID}
