@@ -527,6 +527,8 @@ LANGUAGE_CODE = "en"
 # Our catalogues come before the libraries': locale/en puts allauth's English in the house style.
 # The compiled .mo files are committed, so a fresh clone serves them (`make messages` rebuilds them).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# i18n-a: English short date formats in the house style; other languages keep Django's.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -8,6 +8,8 @@ from django.forms import modelform_factory
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import services
@@ -50,7 +52,7 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         instance = services.save_profile(form=form, request=request)
         if not request.htmx:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
         saved, form = True, ProfileForm(instance=instance)
     elif form.is_bound:
@@ -130,7 +132,7 @@ def end_session(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if session.session_key == request.session.session_key:
         return redirect("account_logout")  # this browser: the ordinary sign-out page
     services.end_sessions(user=request.user, sessions=[session])
-    return _after_session_change(request, "That session is signed out.")
+    return _after_session_change(request, _("That session is signed out."))
 
 
 @login_required
@@ -138,9 +140,12 @@ def end_session(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def end_other_sessions(request: HtmxHttpRequest) -> HttpResponse:
     others = UserSession.objects.filter(user=request.user).exclude(session_key=request.session.session_key)
     count = services.end_sessions(user=request.user, sessions=list(others))
-    message = (
-        f"Signed out of {count} other session{'s' if count != 1 else ''}." if count else "No other sessions."
-    )
+    if count:
+        message = ngettext(
+            "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count
+        ) % {"count": count}
+    else:
+        message = _("No other sessions.")
     return _after_session_change(request, message)
 
 
@@ -151,7 +156,7 @@ def delete_account(request: HtmxHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         services.delete_account(user=request.user, request=request)
-        messages.success(request, "Your account is deleted. Everything that could act as you is revoked.")
+        messages.success(request, _("Your account is deleted. Everything that could act as you is revoked."))
         return redirect("core:home")
     impact = services.deletion_impact(user=request.user)
     context = {"form": form, "impact": impact}
