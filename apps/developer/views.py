@@ -1,5 +1,6 @@
 """Developer console pages: my apps, one app (credentials, usage, danger zone), its settings."""
 
+from allauth.account.utils import has_verified_email
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -104,6 +105,8 @@ def app_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "apps": apps,
         "cannot_register": cannot_register,
+        # The template links to the email page for this reason; it must not test the (translated) words.
+        "cannot_register_email": bool(cannot_register) and not has_verified_email(request.user),
         "max_apps": settings.GATEHOUSE_MAX_APPS_PER_USER,
     }
     return render(request, "developer/app_list.html", context)
