@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.http import HttpResponse
 from django.urls import resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
@@ -292,6 +293,6 @@ class NotFoundView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
-        raise NotFound("There is no such API endpoint; see /api/docs/ (paths end with a slash).")
+        raise NotFound(gettext("There is no such API endpoint; see /api/docs/ (paths end with a slash)."))
 
     post = put = patch = delete = get
