@@ -40,9 +40,7 @@ def untranslated_source(source: str) -> str:
                 if name == skipping:
                     skipping = None
                 continue
-            if name in ("blocktranslate", "blocktrans"):
-                skipping = "end" + name
-            elif name in ("comment", "verbatim"):
+            if name in ("blocktranslate", "blocktrans", "comment", "verbatim"):
                 skipping = "end" + name
             continue
         if skipping or token.token_type == TokenType.COMMENT:
