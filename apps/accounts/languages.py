@@ -19,6 +19,9 @@ from apps.core import rowcache
 
 # The ui_locales of an authorization request, while the sign-in it leads to goes on.
 UI_LOCALE_SESSION_KEY = "gatehouse_ui_locale"
+# The pages of an authorization request's sign-in (allauth's, social sign-in's, the OAuth ones):
+# only there does a kept ui_locales apply, not on the rest of an abandoned session.
+SIGN_IN_PATHS = ("/accounts/", "/social/", "/o/")
 # A BCP47 list is short; a longer one is not worth reading to its end.
 MAX_UI_LOCALES = 10
 
@@ -91,7 +94,9 @@ def choose_language(request: HttpRequest) -> str:
         if session is not None and not signed_in and session.get(UI_LOCALE_SESSION_KEY) != code:
             session[UI_LOCALE_SESSION_KEY] = code  # for the sign-in steps that carry no `next`
         return code
-    kept = session.get(UI_LOCALE_SESSION_KEY) if session is not None and not signed_in else None
+    kept = None
+    if session is not None and not signed_in and request.path.startswith(SIGN_IN_PATHS):
+        kept = session.get(UI_LOCALE_SESSION_KEY)
     if kept in dict(settings.LANGUAGES):
         return kept
     if signed_in and (code := saved_language(user)):

@@ -222,3 +222,9 @@ def test_discovery_lists_the_languages(client, url):
     assert body["ui_locales_supported"] == ["en", "de", "fr", "es"]
     assert body["claims_locales_supported"] == ["en", "de", "fr", "es"]
     assert "locale" in body["claims_supported"]
+
+
+def test_a_kept_ui_locale_stays_on_the_sign_in_pages(client, application):
+    client.get(AUTHORIZE, consent_params(application, ui_locales="de"))
+    assert html_lang(client.get(reverse("account_signup"))) == "de"
+    assert html_lang(client.get(reverse("core:home"), HTTP_ACCEPT_LANGUAGE="fr")) == "fr"
