@@ -2,6 +2,7 @@
 
 from allauth.mfa.webauthn.forms import LoginWebAuthnForm
 from django import forms
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
@@ -40,6 +41,21 @@ def reencode_avatar(upload: UploadedFile) -> ContentFile:
     return reencode_image(upload, AVATAR)
 
 
+class LanguageSelect(forms.Select):
+    """Each language's name is in that language: its option says so (WCAG 3.1.2)."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
+
+
+def language_choices() -> list[tuple[str, str]]:
+    # The names stay in their own languages (settings.LANGUAGES), never translated.
+    return [("", _("The browser's language")), *settings.LANGUAGES]
+
+
 def _formfield(field: models.Field, **kwargs):
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
@@ -57,9 +73,17 @@ class ProfileForm(forms.ModelForm):
         error_messages={"invalid": gettext_lazy("Enter a web address like https://example.com.")},
     )
 
+    language = forms.ChoiceField(
+        required=False,
+        choices=language_choices,
+        label=gettext_lazy("Language"),
+        help_text=gettext_lazy("The language of these pages, on every device you sign in on."),
+        widget=LanguageSelect(attrs={"autocomplete": "language"}),
+    )
+
     class Meta:
         model = Profile
-        fields = ["display_name", "bio", "website", "avatar"]
+        fields = ["display_name", "bio", "website", "language", "avatar"]
         formfield_callback = _formfield
         labels = {
             "display_name": gettext_lazy("Display name"),

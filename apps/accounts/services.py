@@ -123,6 +123,11 @@ def update_profile(
     return save_profile(form=form, request=request)
 
 
+def save_language(*, user: User, language: str, request: HttpRequest | None = None) -> Profile:
+    """Save `user`'s language (a code of settings.LANGUAGES, or "" to follow the browser)."""
+    return update_profile(user=user, data={"language": language}, partial=True, request=request)
+
+
 # --- Sessions ------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from apps.apikeys.models import APIKey
 from apps.apikeys.services import revoke_api_key
 from apps.oauth import services as oauth_services
 
-PROFILE_TEXT_FIELDS = ("display_name", "bio", "website")
+PROFILE_TEXT_FIELDS = ("display_name", "bio", "website", "language")
 ERROR_TEXT = {
     400: "Invalid input (`invalid_request`, with `fields`).",
     401: "No, invalid, expired or revoked token or key (`invalid_token`); see `WWW-Authenticate`.",
