@@ -16,10 +16,25 @@ from django.template.base import Lexer, TokenType
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Names that stay as they are in every language.
-BRANDS = ("Gatehouse", "GitHub", "Google", "Facebook", "OpenID Connect", "OAuth", "Passkey")
+BRANDS = ("Gatehouse", "GitHub", "Google", "Facebook", "OpenID Connect", "OAuth", "Passkey", "HTTP")
 # Read as code: never translated.
 CODE_ELEMENTS = frozenset({"pre", "code", "kbd", "samp", "script", "style"})
-READ_ATTRIBUTES = frozenset({"alt", "title", "placeholder", "aria-label", "aria-description", "label"})
+READ_ATTRIBUTES = frozenset(
+    {
+        "alt",
+        "title",
+        "placeholder",
+        "aria-label",
+        "aria-description",
+        "label",
+        "hx-confirm",
+        "data-copied-label",
+    }
+)
+# Blocks that hold CSS classes, not words.
+MARKUP_BLOCKS = re.compile(r"block \w+_class$")
+# An example URL in a placeholder is code.
+EXAMPLE_URL = re.compile(r"^https?://\S+$")
 LETTER = re.compile(r"[^\W\d_]")
 VOID_ELEMENTS = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr", "col", "area"})
 
@@ -42,6 +57,8 @@ def untranslated_source(source: str) -> str:
                 continue
             if name in ("blocktranslate", "blocktrans", "comment", "verbatim"):
                 skipping = "end" + name
+            elif MARKUP_BLOCKS.match(token.contents):
+                skipping = "endblock"
             continue
         if skipping or token.token_type == TokenType.COMMENT:
             continue
@@ -58,9 +75,13 @@ class WordFinder(HTMLParser):
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
             if (
-                name in READ_ATTRIBUTES
-                or (name == "value" and tag == "input" and ("type", "submit") in attrs)
-            ) and has_words(value or ""):
+                (
+                    name in READ_ATTRIBUTES
+                    or (name == "value" and tag == "input" and ("type", "submit") in attrs)
+                )
+                and has_words(value or "")
+                and not EXAMPLE_URL.match(value or "")
+            ):
                 self.found.append(f'<{tag} {name}="{value}">')
         if tag in CODE_ELEMENTS:
             self.open_code.append(tag)
@@ -104,6 +125,7 @@ def test_every_word_of_the_template_is_translatable(path):
         '<input type="submit" value="Save">',
         "{% if inert %}<h3>{% else %}<h1>{% endif %}Hello{% if inert %}</h3>{% else %}</h1>{% endif %}",
         "Hello {{ name }},\n\nyour password changed.",
+        '<form hx-confirm="Revoke {{ name }}?"></form>',
     ],
 )
 def test_words_outside_translation_tags_are_found(source):
@@ -122,6 +144,8 @@ def test_words_outside_translation_tags_are_found(source):
         "{% comment %}Notes for developers{% endcomment %}{# a note #}<!-- html note -->",
         '<{% if inert %}div{% else %}header{% endif %} class="x"></{% if inert %}div{% else %}header{% endif %}>',
         "<!DOCTYPE html><script src='/x.js'></script><style>.a { color: red }</style>",
+        "{% block content_class %}page page-narrow card{% endblock %}",
+        '<textarea placeholder="https://{{ host }}/o/authorize/?client_id=…"></textarea>',
     ],
 )
 def test_markup_code_and_translated_text_pass(source):
