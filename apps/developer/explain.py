@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
 from apps.core.scopes import CATALOGUE
@@ -123,6 +124,16 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
             "parameters to /o/par/ first, then send people to /o/authorize/ with only client_id and the "
             "request_uri it answers.",
             error="invalid_request",
+        )
+    if application.dpop_required:  # RFC 9449: not part of this URL, but where the next step fails
+        explanation.add(
+            _("DPoP"),
+            "warn",
+            _(
+                "This app requires DPoP (its Settings say so): when it exchanges the code, its token "
+                "request must carry a DPoP proof with a nonce from Gatehouse, and it must call APIs with "
+                "Authorization: DPoP and a fresh proof each time."
+            ),
         )
     _check_gatehouse_rules(explanation, query, [name for name in repeated if name not in REPEATABLE])
     if pkce_sent:
