@@ -466,6 +466,38 @@ def _quote(value) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def learn_introspected_binding(access_token, token: str, url: str, bearer, credentials) -> bool:
+    """Resource-server mode: ask the authorization server's introspection endpoint for the
+    token's `cnf.jkt` and keep it with DOT's local copy of the token. DOT's own introspection
+    keeps only scope, exp and aud, so this is a second call per cache period (a hook in DOT
+    that handed on the answer would save it). False when the answer cannot be had."""
+    import requests
+
+    from apps.oauth.models import DPoPBinding
+
+    if bearer:
+        auth = {"headers": {"Authorization": f"Bearer {bearer}"}}
+    else:
+        auth = {"auth": requests.auth.HTTPBasicAuth(*credentials)}
+    try:
+        response = requests.post(url, data={"token": token}, timeout=10, **auth)
+        answer = response.json() if response.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        answer = None
+    if not isinstance(answer, dict) or answer.get("active") is not True:
+        return False
+    cnf = answer.get("cnf")
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    if cnf is not None and (not isinstance(jkt, str) or not _B64URL.fullmatch(jkt) or len(jkt) != 43):
+        return False  # bound to something we cannot check: never treat it as a bearer token
+    if jkt is None:
+        DPoPBinding.objects.filter(access_token=access_token).delete()
+    else:
+        DPoPBinding.objects.update_or_create(access_token=access_token, defaults={"jkt": jkt})
+    access_token.dpop_jkt = jkt
+    return True
+
+
 def introspection_members(access_token) -> dict:
     """RFC 9449 6.2: introspection says the token is DPoP and names its key."""
     jkt = bound_jkt(access_token)

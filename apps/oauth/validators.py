@@ -254,6 +254,16 @@ class GatehouseValidator(OAuth2Validator):
         cache: no SQL on a hit, one statement on a miss; revocation invalidates it at once."""
         return load_access_token(code_hash(token))
 
+    def _get_token_from_authentication_server(self, token, url, bearer, credentials):
+        """Resource-server mode: DOT's introspection, then the token's DPoP binding, which
+        DOT's copy of the answer leaves out (RFC 9449 6.2); unknowable means refused."""
+        access_token = super()._get_token_from_authentication_server(token, url, bearer, credentials)
+        if access_token is not None and not dpop.learn_introspected_binding(
+            access_token, token, url, bearer, credentials
+        ):
+            return None
+        return access_token
+
     def validate_bearer_token(self, token, scopes, request):
         """DOT's check, which refuses a suspended app's tokens (`Application.is_usable`), then
         the token's user, loaded with it: a locked account's tokens stop without being revoked.
