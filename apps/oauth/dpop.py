@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import struct
 import time
@@ -46,6 +47,8 @@ MAX_JTI_LENGTH = 256
 INVALID_PROOF = "invalid_dpop_proof"
 USE_NONCE = "use_dpop_nonce"
 NONCE_HEADER = "DPoP-Nonce"
+
+log = logging.getLogger(__name__)
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -440,6 +443,15 @@ def check_resource(token: str, access_token) -> None:
     except DPoPError as error:
         if request is not None:
             request.gatehouse_dpop_error = error
+        if jkt is not None:
+            # Perhaps a stolen token, perhaps a client's bug: a warning for operators, not an
+            # audit event (the user could not tell the two apart, nor act on it).
+            app = access_token.application
+            log.warning(
+                "DPoP-bound token refused (%s): %s",
+                getattr(app, "client_id", "resource-server copy"),
+                error.description,
+            )
         raise
 
 
