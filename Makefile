@@ -50,9 +50,15 @@ check-deploy: $(STAMP)
 	GATEHOUSE_OIDC_RSA_PRIVATE_KEY="$$($(BIN)/python -c 'from portal.env import oidc_signing_key; import pathlib, tempfile; print(oidc_signing_key(pathlib.Path(tempfile.mkdtemp()) / "k.pem"))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
-# locale/en holds allauth's English in the house style; the .mo is committed so a clone serves it.
-messages:
-	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
+# Catalogues (README, "Languages"). locale/en is kept by hand (allauth's English in the house
+# style) and never extracted into; de, fr and es are (re)built from the code and templates.
+# Every .mo is committed, so a clone serves every language without gettext.
+TRANSLATED := de fr es
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages $(foreach l,$(TRANSLATED),-l $(l)) --add-location file \
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*' \
+		--ignore 'node_modules/*' --ignore 'test-artifacts/*'
+	for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -9,7 +9,7 @@ the bare view's in the same round, plus SQL statements per request and the worke
 SQLite in a temporary folder by default; PostgreSQL and Redis when DATABASE_URL and
 REDIS_URL are set (the database is emptied first, so its name must contain "bench"):
 
-    .venv/bin/python bench/run.py [--quick] [--rounds 3] [--seconds 10] [--expired 1000000]
+    .venv/bin/python bench/run.py [--quick] [--rounds 3] [--seconds 10] [--expired 1000000] [--soak 300]
 
 bench/token_endpoint.py, run on its own, compares client-secret hashers at the token endpoint.
 """
@@ -49,6 +49,13 @@ def parse_args() -> argparse.Namespace:
         "--expired", type=int, default=0, metavar="N", help="seed N expired token pairs first"
     )
     parser.add_argument("--sql", action="store_true", help="also print each path's SQL statements")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="afterwards, a mixed load of every path for SECONDS, sampling worker RSS",
+    )
     parser.add_argument("--port", type=int, default=8201)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
@@ -309,6 +316,40 @@ def print_table(targets, series: dict[str, Series]) -> None:
             print(f"! {target.label}: {unexpected} answers other than 200, {errors} socket errors")
 
 
+def soak(server: Gunicorn, targets, *, url: str, args) -> list[tuple[float, float]]:
+    """Load every path in turn, 5 s each, for `args.soak` seconds: (elapsed s, total worker RSS MiB).
+
+    The paths write (tokens, last-used stamps, audit rows) as in production, so a leak anywhere in
+    the request cycle shows as RSS that keeps climbing rather than settling.
+    """
+    samples, started = [], time.monotonic()
+    workers = server.worker_pids()
+    while (elapsed := time.monotonic() - started) < args.soak:
+        target = targets[len(samples) % len(targets)]
+        samples.append((elapsed, sum(rss_mib(pid) for pid in workers)))
+        wrk(target, url=url, seconds=min(5, max(1, int(args.soak - elapsed))), args=args)
+    samples.append((time.monotonic() - started, sum(rss_mib(pid) for pid in workers)))
+    if server.worker_pids() != workers:
+        print("  ! a worker was replaced during the soak: its memory is missing", flush=True)
+    return samples
+
+
+def print_soak(samples: list[tuple[float, float]]) -> None:
+    """The first and the last fifth of the run compared: flat means within ±10%."""
+    fifth = max(1, len(samples) // 5)
+    first = statistics.median(rss for _, rss in samples[:fifth])
+    last = statistics.median(rss for _, rss in samples[-fifth:])
+    change = (last - first) / first * 100
+    verdict = "flat" if abs(change) <= 10 else "NOT flat"
+    print(
+        f"\nSoak: {samples[-1][0]:.0f} s of mixed load, {len(samples)} RSS samples of the workers' total."
+        f"\n  first fifth {first:.0f} MiB, last fifth {last:.0f} MiB, peak {max(r for _, r in samples):.0f} MiB:"
+        f" {change:+.1f}%, {verdict} (±10%)."
+    )
+    step = max(1, len(samples) // 10)
+    print("  " + " · ".join(f"{t:.0f} s {rss:.0f}" for t, rss in samples[::step]))
+
+
 def print_sql(targets) -> None:
     for target in targets:
         print(f"\n{target.label}: {len(target.queries)} SQL statements")
@@ -365,10 +406,13 @@ def main() -> int:
                     s.cpu_ratios.append(sample.cpu_ms / bare.cpu_ms if bare.cpu_ms else float("nan"))
                     s.time_ratios.append(bare.rate / sample.rate if sample.rate else float("nan"))
             print_memory("end", server)
+            soaked = soak(server, targets, url=url, args=args) if args.soak else None
         finally:
             server.stop()
     print(f"Load average at the end {load_average()}; {time.monotonic() - started:.0f} s in all.\n")
     print_table(targets, series)
+    if soaked:
+        print_soak(soaked)
     if args.sql:
         print_sql(targets)
     return 0

@@ -85,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "portal.middleware.CsrfViewMiddleware",
     "portal.middleware.AuthenticationMiddleware",
+    # The page's language: ui_locales, the saved choice, then the browser's (apps/accounts/languages.py).
+    # After sessions and authentication; no URL carries a language, so CommonMiddleware needn't wait.
+    "apps.accounts.middleware.LanguageMiddleware",
     "portal.middleware.PrivatePagesMiddleware",
     "apps.core.middleware.UnreadableRequestMiddleware",
     "portal.middleware.MessageMiddleware",
@@ -111,6 +114,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
@@ -529,6 +533,18 @@ GATEHOUSE_METRICS_ALLOW = env_networks("GATEHOUSE_METRICS_ALLOW")
 # --- Internationalisation and logging ----------------------------------------------------
 
 LANGUAGE_CODE = "en"
+# Each name in its own language, as the footer switcher shows it. Adding one: README, "Languages".
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+# The footer switcher's choice, for people who are not signed in (a signed-in person's is saved
+# on the profile too).
+LANGUAGE_COOKIE_NAME = "gatehouse_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Named date formats (DATE_FORMAT, ...) in English as the pages always wrote them; the other
+# languages use Django's own.
+FORMAT_MODULE_PATH = ["apps.core.formats"]
 # Our catalogues come before the libraries': locale/en puts allauth's English in the house style.
 # The compiled .mo files are committed, so a fresh clone serves them (`make messages` rebuilds them).
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.static import serve
 from oauth2_provider import urls as dot_urls
 
+from apps.accounts.views import set_language
 from apps.oauth.endpoints.par import PushedAuthorizationRequestView
 
 # DOT's protocol endpoints only: its application-management pages and dynamic client
@@ -30,6 +31,8 @@ urlpatterns = [
     path("", include("apps.apikeys.urls")),
     path("", include("apps.staff.urls")),
     path("api/", include("apps.api.urls")),
+    # Django's i18n URL (django.conf.urls.i18n) and name, with our view: it saves the choice too.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("o/", include(dot_patterns, namespace="oauth2_provider")),
     path("social/", include("social_django.urls", namespace="social")),

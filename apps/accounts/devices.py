@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 log = logging.getLogger(__name__)
 
@@ -28,28 +29,38 @@ _SYSTEMS = [
     ("macOS", r"Mac OS X|Macintosh"),
     ("Linux", r"Linux|X11"),
 ]
+_SCRIPT = "a script"  # a marker, translated where it is shown
 _TOOLS = [
     ("curl", r"^curl/"),
     ("Python", r"python-requests|^Python"),
-    ("a script", r"^(Wget|Go-http-client|okhttp)"),
+    (_SCRIPT, r"^(Wget|Go-http-client|okhttp)"),
 ]
 
 
 @lru_cache(maxsize=512)
-def describe_user_agent(user_agent: str) -> str:
-    """'Firefox on Windows' from a User-Agent header; 'Unknown device' when it says nothing useful."""
-    if not user_agent:
-        return "Unknown device"
+def _parse_user_agent(user_agent: str) -> tuple[str, str]:
+    """(browser or tool, system) named in a User-Agent header; cached, so free of translations."""
     for name, pattern in _TOOLS:
         if re.search(pattern, user_agent):
-            return name
+            return name, ""
     browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), "")
     system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), "")
     if "HeadlessChrome" in user_agent:
         browser = "Headless Chrome"
+    return browser, system
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """'Firefox on Windows' from a User-Agent header; 'Unknown device' when it says nothing useful."""
+    if not user_agent:
+        return gettext("Unknown device")
+    browser, system = _parse_user_agent(user_agent)
+    if browser == _SCRIPT:
+        return gettext("a script")
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+        # Translators: a browser and an operating system, e.g. "Firefox on Windows".
+        return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or gettext("Unknown device")
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +78,6 @@ def _geoip_reader():
         return None
 
 
-@lru_cache(maxsize=2048)
 def describe_location(ip: str | None) -> str:
     """'Berlin, Germany' for a public address when a GeoIP database is configured, else ''."""
     if not ip:
@@ -77,9 +87,15 @@ def describe_location(ip: str | None) -> str:
     except ValueError:
         return ""
     if address.is_loopback:
-        return "This computer"
+        return gettext("This computer")
     if address.is_private or address.is_link_local:
-        return "Local network"
+        return gettext("Local network")
+    return _geoip_location(ip)
+
+
+@lru_cache(maxsize=2048)
+def _geoip_location(ip: str) -> str:
+    """The GeoIP city and country of a public address (names as the database gives them), or ''."""
     reader = _geoip_reader()
     if reader is None:
         return ""

@@ -38,6 +38,9 @@ class Profile(models.Model):
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
     bio = models.TextField(max_length=500, blank=True)
     website = models.URLField(blank=True)
+    # A code from settings.LANGUAGES (no `choices` here: adding a language needs no migration);
+    # blank follows the browser (apps.accounts.languages).
+    language = models.CharField(max_length=16, blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     objects = ProfileManager()

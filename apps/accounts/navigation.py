@@ -1,14 +1,15 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # The account-settings pages, in the order of the side navigation (Google's and GitHub's shape),
 # each with the pages below it that keep its link current.
 SETTINGS_PAGES = [
-    ("accounts:profile", "Profile", ()),
-    ("accounts:security", "Security", ("accounts:delete-account",)),
-    ("identities:sign-in-methods", "Sign-in methods", ()),
-    ("oauth:connected-apps", "Connected apps", ("oauth:connected-app",)),
-    ("apikeys:key-list", "API keys", ()),
-    ("audit:security-log", "Security log", ()),
+    ("accounts:profile", _("Profile"), ()),
+    ("accounts:security", _("Security"), ("accounts:delete-account",)),
+    ("identities:sign-in-methods", _("Sign-in methods"), ()),
+    ("oauth:connected-apps", _("Connected apps"), ("oauth:connected-app",)),
+    ("apikeys:key-list", _("API keys"), ()),
+    ("audit:security-log", _("Security log"), ()),
 ]
 
 

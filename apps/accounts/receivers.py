@@ -1,8 +1,13 @@
-"""allauth.mfa signals, kept for the messages and emails allauth sends about the same key."""
+"""Signal receivers: allauth.mfa's, kept for the messages and emails allauth sends about the
+same key, and the sign-in that brings the person's saved language."""
 
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.utils import translation
+
+from apps.accounts.languages import UI_LOCALE_SESSION_KEY, requested_ui_locale, saved_language
 
 
 @receiver(mfa_signals.authenticator_added, dispatch_uid="gatehouse-webauthn-added")
@@ -16,3 +21,17 @@ def remember_webauthn_key(sender, request, authenticator, **kwargs):
             "name": wrapped.name,
             "passkey": wrapped.is_passwordless is not False,
         }
+
+
+@receiver(user_logged_in, dispatch_uid="gatehouse-language-on-sign-in")
+def speak_the_saved_language(sender, request, user, **kwargs):
+    # From the sign-in on, the person's saved language, unless an app's ui_locales asked for
+    # one during this sign-in (it keeps its pages); allauth's "signed in" message follows it.
+    if request is None:
+        return
+    session = getattr(request, "session", None)
+    kept = session.pop(UI_LOCALE_SESSION_KEY, None) if session is not None else None
+    asked = requested_ui_locale(request) or kept
+    if not asked and (language := saved_language(user)):
+        translation.activate(language)
+        request.LANGUAGE_CODE = language

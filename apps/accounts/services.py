@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from apps.accounts.deletion import deletion_steps
 from apps.accounts.devices import describe_location, describe_user_agent
@@ -80,7 +81,7 @@ def profile_form(
         form_class = modelform_factory(Profile, form=ProfileForm, fields=fields)
     form = form_class(data, files, instance=profile)
     if not_an_upload:
-        message = "Upload a PNG, JPEG or WebP picture as a file (multipart), or send null to remove it."
+        message = _("Upload a PNG, JPEG or WebP picture as a file (multipart), or send null to remove it.")
         form.add_error("avatar", ValidationError(message, code="invalid"))
     return form
 
@@ -120,6 +121,11 @@ def update_profile(
     if not form.is_valid():
         raise ValidationError(form.errors.as_data())
     return save_profile(form=form, request=request)
+
+
+def save_language(*, user: User, language: str, request: HttpRequest | None = None) -> Profile:
+    """Save `user`'s language (a code of settings.LANGUAGES, or "" to follow the browser)."""
+    return update_profile(user=user, data={"language": language}, partial=True, request=request)
 
 
 # --- Sessions ------------------------------------------------------------------------------

@@ -2,16 +2,22 @@ from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import modelform_factory
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from apps.accounts import services
 from apps.accounts.forms import DeleteAccountForm, ProfileForm
+from apps.accounts.languages import UI_LOCALE_SESSION_KEY, without_ui_locales
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.core.http import HtmxHttpRequest
@@ -50,8 +56,12 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         instance = services.save_profile(form=form, request=request)
         if not request.htmx:
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, _("Your profile is saved."))
             return redirect("accounts:profile")
+        if "language" in form.changed_data:
+            # The whole page changes language, not only the form: load it again.
+            messages.success(request, _("Your profile is saved."))
+            return HttpResponseClientRefresh()
         saved, form = True, ProfileForm(instance=instance)
     elif form.is_bound:
         # An invalid form has already copied its values onto `instance` (the very object
@@ -130,7 +140,7 @@ def end_session(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if session.session_key == request.session.session_key:
         return redirect("account_logout")  # this browser: the ordinary sign-out page
     services.end_sessions(user=request.user, sessions=[session])
-    return _after_session_change(request, "That session is signed out.")
+    return _after_session_change(request, _("That session is signed out."))
 
 
 @login_required
@@ -138,9 +148,12 @@ def end_session(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def end_other_sessions(request: HtmxHttpRequest) -> HttpResponse:
     others = UserSession.objects.filter(user=request.user).exclude(session_key=request.session.session_key)
     count = services.end_sessions(user=request.user, sessions=list(others))
-    message = (
-        f"Signed out of {count} other session{'s' if count != 1 else ''}." if count else "No other sessions."
-    )
+    if count:
+        message = ngettext(
+            "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count
+        ) % {"count": count}
+    else:
+        message = _("No other sessions.")
     return _after_session_change(request, message)
 
 
@@ -151,8 +164,24 @@ def delete_account(request: HtmxHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         services.delete_account(user=request.user, request=request)
-        messages.success(request, "Your account is deleted. Everything that could act as you is revoked.")
+        messages.success(request, _("Your account is deleted. Everything that could act as you is revoked."))
         return redirect("core:home")
     impact = services.deletion_impact(user=request.user)
     context = {"form": form, "impact": impact}
     return render(request, "accounts/delete_account.html", context)
+
+
+@require_POST
+def set_language(request: HtmxHttpRequest) -> HttpResponse:
+    """The footer's language switcher: Django's `set_language` (the cookie, a safe `next`),
+    which also saves the choice on a signed-in person's profile. The person's own choice wins
+    over an app's `ui_locales` hint from then on, so `next` and the session drop that."""
+    request.POST = request.POST.copy()
+    request.POST["next"] = without_ui_locales(request.POST.get("next", ""))
+    if hasattr(request, "session"):
+        request.session.pop(UI_LOCALE_SESSION_KEY, None)
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.save_language(user=request.user, language=language, request=request)
+    return response

@@ -7,6 +7,7 @@ here only describes it for the schema. No serializer ever carries a token or key
 import copy
 from typing import ClassVar
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,7 +38,7 @@ class ProfileSerializer(BuiltOnceModelSerializer):
 
     class Meta:
         model = Profile
-        fields = ["display_name", "bio", "website", "avatar", "updated"]
+        fields = ["display_name", "bio", "website", "language", "avatar", "updated"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -54,6 +55,12 @@ class ProfileUpdateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     bio = serializers.CharField(max_length=500, required=False, allow_blank=True)
     website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        help_text="The language of the pages for this person; empty to follow the browser.",
+    )
     avatar = serializers.ImageField(
         required=False,
         allow_null=True,

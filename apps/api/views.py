@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.http import HttpResponse
 from django.urls import resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
@@ -22,7 +23,7 @@ from apps.apikeys.models import APIKey
 from apps.apikeys.services import revoke_api_key
 from apps.oauth import services as oauth_services
 
-PROFILE_TEXT_FIELDS = ("display_name", "bio", "website")
+PROFILE_TEXT_FIELDS = ("display_name", "bio", "website", "language")
 ERROR_TEXT = {
     400: "Invalid input (`invalid_request`, with `fields`).",
     401: "No, invalid, expired or revoked token or key (`invalid_token`); see `WWW-Authenticate`.",
@@ -292,6 +293,6 @@ class NotFoundView(APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
-        raise NotFound("There is no such API endpoint; see /api/docs/ (paths end with a slash).")
+        raise NotFound(gettext("There is no such API endpoint; see /api/docs/ (paths end with a slash)."))
 
     post = put = patch = delete = get

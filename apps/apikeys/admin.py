@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.apikeys.models import APIKey
 from apps.apikeys.services import revoke_api_key
@@ -23,9 +25,13 @@ class APIKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: it is audited
 
-    @admin.action(description="Revoke selected API keys", permissions=["view"])
+    @admin.action(description=_("Revoke selected API keys"), permissions=["view"])
     def revoke(self, request, queryset) -> None:
         keys = list(queryset.select_related("user"))
         for api_key in keys:
             revoke_api_key(api_key=api_key, request=request)
-        self.message_user(request, f"Revoked {len(keys)} API key(s).")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d API key.", "Revoked %(count)d API keys.", len(keys))
+            % {"count": len(keys)},
+        )

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.apikeys.models import (
@@ -54,7 +55,7 @@ def looks_like_api_key(value: str) -> bool:
 def key_checksum(body: str) -> str:
     """The CRC32 of `body` in base62, so anyone can tell a key from random text offline (not a MAC)."""
     value, digits = zlib.crc32(body.encode("ascii")), ""
-    for _ in range(CHECKSUM_LENGTH):
+    for _digit in range(CHECKSUM_LENGTH):
         value, digit = divmod(value, len(BASE62))
         digits = BASE62[digit] + digits
     return digits
@@ -81,7 +82,7 @@ def create_api_key(
     """Issue a key for `user`; return it and the raw key, which is never stored nor shown again."""
     unknown = set(scopes) - set(available_scopes(user))
     if unknown or not scopes:
-        raise ValidationError({"scopes": "Choose at least one of the scopes offered for API keys."})
+        raise ValidationError({"scopes": _("Choose at least one of the scopes offered for API keys.")})
     key_id = get_random_string(KEY_ID_LENGTH, BASE62)
     body = f"{KEY_PREFIX}{key_id}_{get_random_string(SECRET_LENGTH, BASE62)}"
     raw = body + key_checksum(body)

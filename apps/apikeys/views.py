@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -54,7 +55,7 @@ def create_key(request: HtmxHttpRequest) -> HttpResponse:
 def revoke_key(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     api_key = get_object_or_404(APIKey, pk=pk, user=request.user)
     revoke_api_key(api_key=api_key, request=request)
-    notice = f"The key “{api_key.name}” is revoked; it no longer works."
+    notice = _("The key “%(name)s” is revoked; it no longer works.") % {"name": api_key.name}
     if request.htmx:
         return _render_keys(request, form=APIKeyForm(user=request.user), notice=notice)
     messages.success(request, notice)

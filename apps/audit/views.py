@@ -17,11 +17,11 @@ PAGE_SIZE = 25
 # The log's filter: a few groups a person thinks in, not the 30-odd kinds.
 FILTERS = {
     "sign-ins": (
-        "Sign-ins and sessions",
+        gettext_lazy("Sign-ins and sessions"),
         [Kind.SIGNED_IN, Kind.SIGN_IN_FAILED, Kind.SIGNED_OUT, Kind.SOCIAL_SIGNED_IN, Kind.SESSION_ENDED],
     ),
     "account": (
-        "Account changes",
+        gettext_lazy("Account changes"),
         [
             *(Kind.SIGNED_UP, Kind.PASSWORD_CHANGED, Kind.PASSWORD_RESET, Kind.PROFILE_UPDATED),
             *(Kind.EMAIL_CONFIRMED, Kind.EMAIL_ADDED, Kind.EMAIL_REMOVED, Kind.EMAIL_PRIMARY),
@@ -31,7 +31,7 @@ FILTERS = {
         ],
     ),
     "apps": (
-        "Apps, tokens and keys",
+        gettext_lazy("Apps, tokens and keys"),
         [
             *(Kind.CONSENT_GRANTED, Kind.CONSENT_CHANGED, Kind.ACCESS_REVOKED),
             *(Kind.TOKEN_ISSUED, Kind.TOKEN_REVOKED, Kind.TOKEN_REUSE),
@@ -132,14 +132,18 @@ def describe(event: AuditEvent) -> str:
     if data.get("name"):
         parts.append(f"“{data['name']}”")
     if data.get("fields"):
-        parts.append("Changed " + ", ".join(str(f).replace("_", " ") for f in data["fields"]))
+        fields = ", ".join(str(f).replace("_", " ") for f in data["fields"])
+        # Translators: the names of the profile fields that changed, e.g. "Changed display name, bio".
+        parts.append(_("Changed %(fields)s") % {"fields": fields})
     if data.get("scope"):
-        parts.append(f"Scopes: {data['scope']}")
+        parts.append(_("Scopes: %(scope)s") % {"scope": data["scope"]})
     if data.get("reason"):
-        parts.append(f"Reason: {data['reason']}")
+        parts.append(_("Reason: %(reason)s") % {"reason": data["reason"]})
     if data.get("staff"):
         # Staff act on someone's account: the log names who, so the person can ask.
-        parts.append(f"By {data['staff']} ({settings.SITE_NAME} staff)")
+        parts.append(
+            _("By %(staff)s (%(site)s staff)") % {"staff": data["staff"], "site": settings.SITE_NAME}
+        )
     if data.get("note"):
         parts.append(str(data["note"]))
     return " · ".join(parts)

@@ -3,10 +3,17 @@
 OAuth tokens (apps.oauth, whose `CatalogueScopes` hands it to DOT) and personal API keys
 (apps.apikeys) carry the same scopes, and the API checks them the same way; the catalogue
 lives here so that both may import it without importing each other.
+
+Labels and descriptions are lazy translations, resolved in the language of the request that shows
+them (the consent screen, the API-key form, the developer console). Whatever needs a plain string
+(JSON, a dict handed to a library) calls `str()` on them, as `CatalogueScopes.get_all_scopes` does.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(StrEnum):
@@ -19,8 +26,8 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Scope:
     name: str
-    label: str
-    description: str
+    label: str | Promise
+    description: str | Promise
     kind: Kind
     default: bool = False
 
@@ -29,38 +36,50 @@ CATALOGUE: dict[str, Scope] = {
     s.name: s
     for s in [
         Scope(
-            "openid", "Sign you in", "Confirm who you are with your Gatehouse account.", Kind.IDENTITY, True
+            "openid",
+            _("Sign you in"),
+            _("Confirm who you are with your Gatehouse account."),
+            Kind.IDENTITY,
+            True,
         ),
         Scope(
-            "profile", "Your public profile", "See your name, username, picture and website.", Kind.IDENTITY
+            "profile",
+            _("Your public profile"),
+            _("See your name, username, picture and website."),
+            Kind.IDENTITY,
         ),
         Scope(
             "email",
-            "Your email address",
-            "See your email address and whether it is verified.",
+            _("Your email address"),
+            _("See your email address and whether it is verified."),
             Kind.IDENTITY,
         ),
-        Scope("read", "Read your account", "Read your account details through the API.", Kind.READ),
+        Scope("read", _("Read your account"), _("Read your account details through the API."), Kind.READ),
         Scope(
             "read_profile",
-            "Read your profile",
-            "Read your profile: name, bio, website and picture.",
+            _("Read your profile"),
+            _("Read your profile: name, bio, website and picture."),
             Kind.READ,
         ),
-        Scope("write", "Change your account", "Make changes to your account through the API.", Kind.CHANGE),
         Scope(
-            "write_profile", "Edit your profile", "Change your name, bio, website and picture.", Kind.CHANGE
+            "write", _("Change your account"), _("Make changes to your account through the API."), Kind.CHANGE
+        ),
+        Scope(
+            "write_profile",
+            _("Edit your profile"),
+            _("Change your name, bio, website and picture."),
+            Kind.CHANGE,
         ),
         Scope(
             "admin",
-            "Administer Gatehouse",
-            "Act as an administrator. Only works if you are staff.",
+            _("Administer Gatehouse"),
+            _("Act as an administrator. Only works if you are staff."),
             Kind.SENSITIVE,
         ),
         Scope(
             "introspection",
-            "Check tokens",
-            "Let a service ask Gatehouse whether tokens it receives are valid.",
+            _("Check tokens"),
+            _("Let a service ask Gatehouse whether tokens it receives are valid."),
             Kind.SENSITIVE,
         ),
     ]

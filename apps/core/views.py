@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerEr
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -14,25 +15,33 @@ from apps.core.middleware import MACHINE_PATHS, machine_error, unreadable_body_r
 
 # What a signed-in user can do, in the order the dashboard shows it.
 DASHBOARD_TILES = [
-    ("accounts:profile", "Profile", "Your name, picture, bio and website."),
-    ("accounts:security", "Security", "Email, password, two-factor authentication, passkeys and sessions."),
+    ("accounts:profile", _("Profile"), _("Your name, picture, bio and website.")),
+    (
+        "accounts:security",
+        _("Security"),
+        _("Email, password, two-factor authentication, passkeys and sessions."),
+    ),
     (
         "identities:sign-in-methods",
-        "Sign-in methods",
-        "Google, GitHub, Facebook and other accounts you sign in with.",
+        _("Sign-in methods"),
+        _("Google, GitHub, Facebook and other accounts you sign in with."),
     ),
     (
         "oauth:connected-apps",
-        "Connected apps",
-        "Apps you gave access to your account, and what they can see.",
+        _("Connected apps"),
+        _("Apps you gave access to your account, and what they can see."),
     ),
-    ("audit:security-log", "Security log", "Every sign-in and change to your account, newest first."),
-    ("developer:app-list", "Developer console", "Register OAuth apps, manage their secrets and try them."),
-    ("apikeys:key-list", "API keys", "Personal keys for scripts that call the API."),
-    ("api:docs", "API reference", "The REST API and how to authenticate to it."),
+    ("audit:security-log", _("Security log"), _("Every sign-in and change to your account, newest first.")),
+    (
+        "developer:app-list",
+        _("Developer console"),
+        _("Register OAuth apps, manage their secrets and try them."),
+    ),
+    ("apikeys:key-list", _("API keys"), _("Personal keys for scripts that call the API.")),
+    ("api:docs", _("API reference"), _("The REST API and how to authenticate to it.")),
 ]
 
-STAFF_TILE = "Verification queue, apps, people and the last day's sign-ins."
+STAFF_TILE = _("Verification queue, apps, people and the last day's sign-ins.")
 
 
 @require_GET
@@ -47,7 +56,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     tiles = [{"url": reverse(name), "title": title, "text": text} for name, title, text in DASHBOARD_TILES]
     if request.user.is_staff:
-        tiles.append({"url": reverse("staff:overview"), "title": "Staff console", "text": STAFF_TILE})
+        tiles.append({"url": reverse("staff:overview"), "title": _("Staff console"), "text": STAFF_TILE})
     return render(request, "core/dashboard.html", {"tiles": tiles})
 
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
 from apps.core.scopes import CATALOGUE
@@ -58,16 +59,16 @@ class Explanation:
     def verdict(self) -> str:
         failure = self.first_failure
         if failure is None:
-            return "This request passes every check: people will see the consent screen."
+            return _("This request passes every check: people will see the consent screen.")
         if failure.fatal:
-            return (
-                f"This request fails at “{failure.label}”. Gatehouse shows an error page and cannot send "
+            return _(
+                "This request fails at “%(check)s”. Gatehouse shows an error page and cannot send "
                 "people back to your app, because it cannot trust where to send them."
-            )
-        return (
-            f"This request fails at “{failure.label}”. Gatehouse sends people back to your redirect URI "
-            f"with error={failure.error}."
-        )
+            ) % {"check": failure.label}
+        return _(
+            "This request fails at “%(check)s”. Gatehouse sends people back to your redirect URI "
+            "with error=%(error)s."
+        ) % {"check": failure.label, "error": failure.error}
 
     def add(self, *args, **kwargs) -> Check:
         check = Check(*args, **kwargs)
@@ -82,17 +83,18 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
     parts = urlsplit(url if "?" in url or "://" in url else "?" + url)
     if parts.path and parts.path != authorize_path:
         explanation.add(
-            "Endpoint",
+            _("Endpoint"),
             "warn",
-            f"This URL goes to {parts.path}; Gatehouse's authorization endpoint is {authorize_path}.",
+            _("This URL goes to %(path)s; Gatehouse's authorization endpoint is %(endpoint)s.")
+            % {"path": parts.path, "endpoint": authorize_path},
         )
     params = parse_qs(parts.query, keep_blank_values=True)
     repeated = sorted(name for name, values in params.items() if len(values) > 1)
     if fatal_repeats := [name for name in repeated if name in OAUTHLIB_SINGLE_PARAMS]:
         explanation.add(
-            "Parameters",
+            _("Parameters"),
             "fail",
-            f"{', '.join(fatal_repeats)} appears more than once; each may appear once.",
+            _repeated(fatal_repeats),
             error="invalid_request",
             fatal=True,
         )
@@ -118,11 +120,13 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
     _check_scopes(explanation, query, application)
     if application.require_pushed_authorization_requests and not is_pushed:
         explanation.add(
-            "Pushed request",
+            _("Pushed request"),
             "fail",
-            "This app requires pushed authorization requests (its Settings say so): post these "
-            "parameters to /o/par/ first, then send people to /o/authorize/ with only client_id and the "
-            "request_uri it answers.",
+            _(
+                "This app requires pushed authorization requests (its Settings say so): post these "
+                "parameters to /o/par/ first, then send people to /o/authorize/ with only client_id and "
+                "the request_uri it answers."
+            ),
             error="invalid_request",
         )
     if application.dpop_required:  # RFC 9449: not part of this URL, but where the next step fails
@@ -140,34 +144,52 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
         _check_pkce_s256(explanation, query)
     if not query.get("state"):
         explanation.add(
-            "State", "warn", "No state. Send a random value and compare it on the callback: it stops CSRF."
+            _("State"),
+            "warn",
+            _("No state. Send a random value and compare it on the callback: it stops CSRF."),
         )
     if "openid" in query.get("scope", "").split() and not query.get("nonce"):
         explanation.add(
-            "Nonce", "warn", "No nonce. Send one and check it in the ID token: it stops replayed tokens."
+            _("Nonce"),
+            "warn",
+            _("No nonce. Send one and check it in the ID token: it stops replayed tokens."),
         )
     return explanation
+
+
+def _repeated(names: list[str]) -> str:
+    return ngettext(
+        "%(names)s appears more than once; each may appear once.",
+        "%(names)s appear more than once; each may appear once.",
+        len(names),
+    ) % {"names": ", ".join(names)}
 
 
 def _check_client(explanation: Explanation, query: dict, applications: QuerySet) -> Application | None:
     client_id = query.get("client_id", "")
     if not client_id:
         explanation.add(
-            "Client", "fail", "There is no client_id parameter.", error="invalid_request", fatal=True
+            _("Client"), "fail", _("There is no client_id parameter."), error="invalid_request", fatal=True
         )
         return None
     application = applications.filter(client_id=client_id).first()
     if application is None:
         explanation.add(
-            "Client",
+            _("Client"),
             "fail",
-            f"None of your apps has the client ID {client_id}. "
-            "Copy it from your app's page (it is not the secret).",
+            _(
+                "None of your apps has the client ID %(client_id)s. Copy it from your app's page (it is not the secret)."
+            )
+            % {"client_id": client_id},
             error="invalid_client",
             fatal=True,
         )
         return None
-    explanation.add("Client", "pass", f"{client_id} is your app “{application.name}”.")
+    explanation.add(
+        _("Client"),
+        "pass",
+        _("%(client_id)s is your app “%(app)s”.") % {"client_id": client_id, "app": application.name},
+    )
     return application
 
 
@@ -176,10 +198,12 @@ def _check_pushed(explanation: Explanation, query: dict, application: Applicatio
     row = pushed.look_up(request_uri=query["request_uri"], application=application)
     if row is None:
         explanation.add(
-            "Pushed request",
+            _("Pushed request"),
             "fail",
-            "No request your app pushed has this request_uri: it was never issued, another app pushed it, "
-            "or it expired more than an hour ago. Push the request to /o/par/ again.",
+            _(
+                "No request your app pushed has this request_uri: it was never issued, another app pushed "
+                "it, or it expired more than an hour ago. Push the request to /o/par/ again."
+            ),
             error="invalid_request_uri",
             fatal=True,
         )
@@ -187,45 +211,64 @@ def _check_pushed(explanation: Explanation, query: dict, application: Applicatio
     now = timezone.now()
     if row.used_at:
         explanation.add(
-            "Pushed request",
+            _("Pushed request"),
             "fail",
-            f"This request_uri was already used, {_ago(now - row.used_at)}: each works once, in the browser "
-            "that first opens it. Push the request again for every sign-in.",
+            _(
+                "This request_uri was already used, %(ago)s: each works once, in the browser that first "
+                "opens it. Push the request again for every sign-in."
+            )
+            % {"ago": _ago(now - row.used_at)},
             error="invalid_request_uri",
             fatal=True,
         )
         return None
     if row.expired:
         explanation.add(
-            "Pushed request",
+            _("Pushed request"),
             "fail",
-            f"This request_uri expired {_ago(now - row.expires)}: it is good for "
-            f"{pushed.LIFETIME_SECONDS} seconds after the push, so send people to it right away.",
+            _(
+                "This request_uri expired %(ago)s: it is good for %(seconds)s seconds after the push, so "
+                "send people to it right away."
+            )
+            % {"ago": _ago(now - row.expires), "seconds": pushed.LIFETIME_SECONDS},
             error="invalid_request_uri",
             fatal=True,
         )
         return None
     left = int((row.expires - now).total_seconds())
     explanation.add(
-        "Pushed request",
+        _("Pushed request"),
         "pass",
-        f"Your app pushed this request to /o/par/; it is unused and good for {left} more seconds, in one "
-        "browser. Gatehouse checked it when it was pushed and checks it again below, with the pushed "
-        "parameters.",
+        ngettext(
+            "Your app pushed this request to /o/par/; it is unused and good for %(seconds)s more second, "
+            "in one browser. Gatehouse checked it when it was pushed and checks it again below, with the "
+            "pushed parameters.",
+            "Your app pushed this request to /o/par/; it is unused and good for %(seconds)s more seconds, "
+            "in one browser. Gatehouse checked it when it was pushed and checks it again below, with the "
+            "pushed parameters.",
+            left,
+        )
+        % {"seconds": left},
     )
     if ignored := sorted(set(query) - {"client_id", "request_uri"}):
         explanation.add(
-            "Pushed request",
+            _("Pushed request"),
             "warn",
-            f"{', '.join(ignored)} in this URL {'is' if len(ignored) == 1 else 'are'} ignored: only the "
-            "pushed parameters count (RFC 9126 §4).",
+            ngettext(
+                "%(names)s in this URL is ignored: only the pushed parameters count (RFC 9126 §4).",
+                "%(names)s in this URL are ignored: only the pushed parameters count (RFC 9126 §4).",
+                len(ignored),
+            )
+            % {"names": ", ".join(ignored)},
         )
     return pushed.Redemption(row.parameters).query(application.client_id)
 
 
 def _ago(delta) -> str:
     seconds = int(delta.total_seconds())
-    return f"{seconds} seconds ago" if seconds < 120 else f"{seconds // 60} minutes ago"
+    if seconds < 120:
+        return ngettext("%(n)s second ago", "%(n)s seconds ago", seconds) % {"n": seconds}
+    return ngettext("%(n)s minute ago", "%(n)s minutes ago", seconds // 60) % {"n": seconds // 60}
 
 
 def _check_redirect_uri(explanation: Explanation, query: dict, application: Application) -> None:
@@ -233,48 +276,70 @@ def _check_redirect_uri(explanation: Explanation, query: dict, application: Appl
     uri = query.get("redirect_uri")
     if uri is None:
         explanation.add(
-            "Redirect URI",
+            _("Redirect URI"),
             "fail",
-            "No redirect_uri. Gatehouse requires it (OpenID Connect Core §3.1.2.1), and the token "
-            f"endpoint asks for it again: send a registered one, such as {registered[0]}."
+            _(
+                "No redirect_uri. Gatehouse requires it (OpenID Connect Core §3.1.2.1), and the token "
+                "endpoint asks for it again: send a registered one, such as %(uri)s."
+            )
+            % {"uri": registered[0]}
             if registered
-            else "No redirect_uri, and your app registers none: add one in its settings.",
+            else _("No redirect_uri, and your app registers none: add one in its settings."),
             error="invalid_request",
             fatal=True,
         )
         return
     allowed, reasons = check_redirect_to_uri_allowed(uri, registered)
     if allowed and redirect_uri_registered(uri, registered):
-        explanation.add("Redirect URI", "pass", f"{uri} is registered.")
+        explanation.add(_("Redirect URI"), "pass", _("%(uri)s is registered.") % {"uri": uri})
         return
     if allowed:
         explanation.add(
-            "Redirect URI",
+            _("Redirect URI"),
             "fail",
-            f"{uri} differs from a registered URI only in letter case or encoding. "
-            "Redirect URIs are compared "
-            "character for character (OpenID Connect Core §3.1.2.1): send exactly what you registered.",
+            _(
+                "%(uri)s differs from a registered URI only in letter case or encoding. Redirect URIs are "
+                "compared character for character (OpenID Connect Core §3.1.2.1): send exactly what you "
+                "registered."
+            )
+            % {"uri": uri},
             error="invalid_request",
             fatal=True,
         )
         return
     explanation.add(
-        "Redirect URI", "fail", _mismatch(uri, reasons, registered), error="invalid_request", fatal=True
+        _("Redirect URI"), "fail", _mismatch(uri, reasons, registered), error="invalid_request", fatal=True
     )
 
 
 def _mismatch(uri: str, reasons: list, registered: list[str]) -> str:
     if not registered:
-        return "Your app has no redirect URIs yet. Add one under Settings."
+        return _("Your app has no redirect URIs yet. Add one under Settings.")
     own = [reason for candidate, reason in reasons if candidate is None]
     if own:
-        return f"{uri} is refused: {own[0]}."
+        # Translators: the reason is DOT's, in English.
+        return _("%(uri)s is refused: %(reason)s.") % {"uri": uri, "reason": own[0]}
     candidate, reason = max(reasons, key=lambda pair: _closeness(pair[1]))
-    return (
-        f"{uri} is not registered. Closest registered URI: {candidate} — the {_component(reason)} "
-        f"differs ({_describe(uri, reason)} here, {_describe(candidate, reason)} registered). "
-        "Redirect URIs must match exactly."
-    )
+    return _(
+        "%(uri)s is not registered. Closest registered URI: %(candidate)s — the %(part)s differs "
+        "(%(here)s here, %(there)s registered). Redirect URIs must match exactly."
+    ) % {
+        "uri": uri,
+        "candidate": candidate,
+        "part": COMPONENT_NAMES[_component(reason)](),
+        "here": _describe(uri, reason),
+        "there": _describe(candidate, reason),
+    }
+
+
+# The parts of a URI, as a sentence names them.
+COMPONENT_NAMES = {
+    "scheme": lambda: _("scheme"),
+    "hostname": lambda: _("hostname"),
+    "port": lambda: _("port"),
+    "path": lambda: _("path"),
+    "query": lambda: _("query"),
+}
 
 
 def _closeness(reason: str) -> int:
@@ -294,40 +359,43 @@ def _describe(uri: str, reason: str) -> str:
         "path": parts.path,
         "query": parts.query,
     }.get(_component(reason))
-    return repr(value if value not in (None, "") else "none")
+    return repr(value if value not in (None, "") else _("none"))
 
 
 def _check_response_type(explanation: Explanation, query: dict, application: Application) -> None:
     response_type = query.get("response_type")
     if not response_type:
         explanation.add(
-            "Response type",
+            _("Response type"),
             "fail",
-            "There is no response_type: send response_type=code.",
+            _("There is no response_type: send response_type=code."),
             error="invalid_request",
         )
         return
     if response_type not in RESPONSE_TYPES:
         # The implicit and hybrid response types exist, but no app may use them.
         explanation.add(
-            "Response type",
+            _("Response type"),
             "fail",
-            f"response_type={response_type} is not supported: "
-            "Gatehouse only issues codes (implicit and hybrid "
-            "flows leak tokens, RFC 9700 §2.1.2).",
+            _(
+                "response_type=%(value)s is not supported: Gatehouse only issues codes (implicit and "
+                "hybrid flows leak tokens, RFC 9700 §2.1.2)."
+            )
+            % {"value": response_type},
             error="unsupported_response_type",
         )
         return
     if not application.allows_grant_type(Application.GRANT_AUTHORIZATION_CODE):
         explanation.add(
-            "Grant type",
+            _("Grant type"),
             "fail",
-            "The authorization code grant is not enabled for this app. "
-            "Enable it under Settings → Grant types.",
+            _(
+                "The authorization code grant is not enabled for this app. Enable it under Settings → Grant types."
+            ),
             error="unauthorized_client",
         )
         return
-    explanation.add("Grant type", "pass", "The authorization code grant is enabled for this app.")
+    explanation.add(_("Grant type"), "pass", _("The authorization code grant is enabled for this app."))
 
 
 def _check_pkce_sent(explanation: Explanation, query: dict) -> bool:
@@ -336,8 +404,10 @@ def _check_pkce_sent(explanation: Explanation, query: dict) -> bool:
         explanation.add(
             "PKCE",
             "fail",
-            "Missing PKCE: add code_challenge (the base64url SHA-256 of a random code_verifier) and "
-            "code_challenge_method=S256. Gatehouse requires it from every app.",
+            _(
+                "Missing PKCE: add code_challenge (the base64url SHA-256 of a random code_verifier) and "
+                "code_challenge_method=S256. Gatehouse requires it from every app."
+            ),
             error="invalid_request",
         )
         return False
@@ -346,7 +416,8 @@ def _check_pkce_sent(explanation: Explanation, query: dict) -> bool:
         explanation.add(
             "PKCE",
             "fail",
-            f"code_challenge_method={method} is not a PKCE method; Gatehouse only accepts S256.",
+            _("code_challenge_method=%(method)s is not a PKCE method; Gatehouse only accepts S256.")
+            % {"method": method},
             error="invalid_request",
         )
         return False
@@ -356,28 +427,33 @@ def _check_pkce_sent(explanation: Explanation, query: dict) -> bool:
 def _check_gatehouse_rules(explanation: Explanation, query: dict, repeated: list[str]) -> None:
     """What Gatehouse refuses after oauthlib accepted the request (OIDC Core §3.1.2.6)."""
     if repeated:
-        detail = f"{', '.join(repeated)} appears more than once; each may appear once."
-        explanation.add("Parameters", "fail", detail, error="invalid_request")
+        explanation.add(_("Parameters"), "fail", _repeated(repeated), error="invalid_request")
     elif "request" in query:
         explanation.add(
-            "Request object", "fail", "Request objects are not supported.", error="request_not_supported"
+            _("Request object"),
+            "fail",
+            _("Request objects are not supported."),
+            error="request_not_supported",
         )
     elif "request_uri" in query:
         explanation.add(
-            "Request object",
+            _("Request object"),
             "fail",
-            "This request_uri is not one Gatehouse issued: request objects by reference are not "
-            "supported. Send the parameters in the URL, or push them to /o/par/ and use the "
-            "urn:ietf:params:oauth:request_uri:… it answers.",
+            _(
+                "This request_uri is not one Gatehouse issued: request objects by reference are not "
+                "supported. Send the parameters in the URL, or push them to /o/par/ and use the "
+                "urn:ietf:params:oauth:request_uri:… it answers."
+            ),
             error="request_uri_not_supported",
         )
     elif "claims" in query:
-        explanation.add("Claims", "fail", CLAIMS_NOT_SUPPORTED, error="invalid_request")
+        explanation.add(_("Claims"), "fail", _(CLAIMS_NOT_SUPPORTED), error="invalid_request")
     elif query.get("response_mode", RESPONSE_MODES[0]) not in RESPONSE_MODES:
         explanation.add(
-            "Response mode",
+            _("Response mode"),
             "fail",
-            f"response_mode={query['response_mode']} is not supported: leave it out (query is the default).",
+            _("response_mode=%(value)s is not supported: leave it out (query is the default).")
+            % {"value": query["response_mode"]},
             error="invalid_request",
         )
 
@@ -389,25 +465,26 @@ def _check_pkce_s256(explanation: Explanation, query: dict) -> None:
         explanation.add(
             "PKCE",
             "fail",
-            f"code_challenge_method is {method or 'missing, which means plain'}; "
-            "Gatehouse only accepts S256.",
+            _("code_challenge_method is %(method)s; Gatehouse only accepts S256.") % {"method": method}
+            if method
+            else _("code_challenge_method is missing, which means plain; Gatehouse only accepts S256."),
             error="invalid_request",
         )
     elif not S256_CHALLENGE.fullmatch(challenge):
         explanation.add("PKCE", "fail", _challenge_problem(challenge), error="invalid_request")
     else:
-        explanation.add("PKCE", "pass", "An S256 code challenge is present.")
+        explanation.add("PKCE", "pass", _("An S256 code challenge is present."))
 
 
 def _challenge_problem(challenge: str) -> str:
-    rule = (
+    rule = _(
         "An S256 code_challenge must be exactly 43 base64url characters (A-Z, a-z, 0-9, - and _, "
         "no = padding): the SHA-256 of your code_verifier, base64url-encoded (RFC 7636 §4.2)."
     )
     other = sorted({char for char in challenge if not PKCE_CHALLENGE_CHAR.fullmatch(char)})
     if other:
-        return f"{rule} This one contains {' '.join(other)}."
-    return f"{rule} This one has {len(challenge)}."
+        return _("%(rule)s This one contains %(chars)s.") % {"rule": rule, "chars": " ".join(other)}
+    return _("%(rule)s This one has %(count)s.") % {"rule": rule, "count": len(challenge)}
 
 
 def _check_scopes(explanation: Explanation, query: dict, application: Application) -> None:
@@ -415,25 +492,35 @@ def _check_scopes(explanation: Explanation, query: dict, application: Applicatio
     if not requested:
         defaults = [name for name in application.allowed_scope_set if CATALOGUE[name].default]
         explanation.add(
-            "Scopes",
+            _("Scopes"),
             "warn",
-            f"No scope: the app gets its defaults ({', '.join(defaults) or 'none'}). Ask explicitly.",
+            _("No scope: the app gets its defaults (%(scopes)s). Ask explicitly.")
+            % {"scopes": ", ".join(defaults) or _("none")},
         )
         return
     unknown = [name for name in requested if name not in CATALOGUE]
     if unknown:
         explanation.add(
-            "Scopes", "fail", f"Gatehouse has no scope named {', '.join(unknown)}.", error="invalid_scope"
+            _("Scopes"),
+            "fail",
+            _("Gatehouse has no scope named %(scopes)s.") % {"scopes": ", ".join(unknown)},
+            error="invalid_scope",
         )
         return
     missing = [name for name in requested if name not in application.allowed_scope_set]
     if missing:
         explanation.add(
-            "Scopes",
+            _("Scopes"),
             "fail",
-            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not allowed for this app. "
-            "Add it under Settings → Scopes, or stop asking for it.",
+            ngettext(
+                "%(scopes)s is not allowed for this app. Add it under Settings → Scopes, or stop asking for it.",
+                "%(scopes)s are not allowed for this app. Add them under Settings → Scopes, or stop asking for them.",
+                len(missing),
+            )
+            % {"scopes": ", ".join(missing)},
             error="invalid_scope",
         )
         return
-    explanation.add("Scopes", "pass", f"{', '.join(requested)}: all allowed for this app.")
+    explanation.add(
+        _("Scopes"), "pass", _("%(scopes)s: all allowed for this app.") % {"scopes": ", ".join(requested)}
+    )

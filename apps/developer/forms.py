@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
@@ -18,10 +19,10 @@ from apps.oauth.models import Application
 JUSTIFICATION_MAX = 120
 
 SCOPE_GROUPS = {
-    Kind.IDENTITY: "Who people are",
-    Kind.READ: "Read their data",
-    Kind.CHANGE: "Change their data",
-    Kind.SENSITIVE: "Sensitive (staff only)",
+    Kind.IDENTITY: _("Who people are"),
+    Kind.READ: _("Read their data"),
+    Kind.CHANGE: _("Change their data"),
+    Kind.SENSITIVE: _("Sensitive (staff only)"),
 }
 
 CONFIDENTIAL, PUBLIC = Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLIC
@@ -30,21 +31,27 @@ CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
 DEVICE_CODE = Application.GRANT_DEVICE_CODE
 
 GRANT_WORDS = {
-    AUTH_CODE: ("Authorization code with PKCE", "People sign in at Gatehouse and approve your app."),
+    AUTH_CODE: (_("Authorization code with PKCE"), _("People sign in at Gatehouse and approve your app.")),
     CLIENT_CREDENTIALS: (
-        "Client credentials",
-        "Your server calls the API as itself, with no person involved.",
+        _("Client credentials"),
+        _("Your server calls the API as itself, with no person involved."),
     ),
-    DEVICE_CODE: ("Device code", "People approve a TV or device by typing a short code on their phone."),
+    DEVICE_CODE: (
+        _("Device code"),
+        _("People approve a TV or device by typing a short code on their phone."),
+    ),
 }
 # What the server supports, in its order: implicit, password and hybrid never (RFC 9700 §2.1.2,
 # §2.4). A grant added there without words here fails at import, not on the page.
 GRANTS = {grant: GRANT_WORDS[grant] for grant in supported.APPLICATION_GRANTS}
 CLIENT_TYPES = {
-    CONFIDENTIAL: ("Confidential", "Runs on a server you control and can keep a client secret."),
+    CONFIDENTIAL: (
+        pgettext_lazy("client type", "Confidential"),
+        _("Runs on a server you control and can keep a client secret."),
+    ),
     PUBLIC: (
-        "Public",
-        "Runs in a browser or on people's devices; it cannot keep a secret and relies on PKCE.",
+        pgettext_lazy("client type", "Public"),
+        _("Runs in a browser or on people's devices; it cannot keep a secret and relies on PKCE."),
     ),
 }
 
@@ -64,9 +71,10 @@ class AppKind:
 
     @property
     def in_a_sentence(self) -> str:
-        """The title inside a sentence: "web server app", but "TV or device" keeps its capitals."""
-        first = self.title.split()[0]
-        return self.title if first.isupper() else self.title[:1].lower() + self.title[1:]
+        """The title inside a sentence: "web server app", but _("TV or device") keeps its capitals."""
+        title = str(self.title)
+        first = title.split()[0]
+        return title if first.isupper() else title[:1].lower() + title[1:]
 
     @property
     def initial(self) -> dict:
@@ -82,8 +90,8 @@ KINDS = {
     for kind in [
         AppKind(
             "web",
-            "Web server app",
-            "Signs people in from your server, which keeps a client secret.",
+            _("Web server app"),
+            _("Signs people in from your server, which keeps a client secret."),
             CONFIDENTIAL,
             [AUTH_CODE],
             ["openid", "profile", "email"],
@@ -92,8 +100,8 @@ KINDS = {
         ),
         AppKind(
             "spa",
-            "Single-page app",
-            "Runs entirely in the browser, so it uses PKCE instead of a secret.",
+            _("Single-page app"),
+            _("Runs entirely in the browser, so it uses PKCE instead of a secret."),
             PUBLIC,
             [AUTH_CODE],
             ["openid", "profile", "email"],
@@ -102,33 +110,33 @@ KINDS = {
         ),
         AppKind(
             "native",
-            "Native or mobile app",
-            "Installed on phones or computers; redirects to a loopback IP or its own scheme.",
+            _("Native or mobile app"),
+            _("Installed on phones or computers; redirects to a loopback IP or its own scheme."),
             PUBLIC,
             [AUTH_CODE],
             ["openid", "profile", "email"],
             "com.example.app:/oauth/callback",
-            ["iOS", "Android", "desktop", "CLI"],
+            ["iOS", "Android", _("desktop"), "CLI"],
         ),
         AppKind(
             "service",
-            "Machine-to-machine service",
-            "A backend, job or script that calls the API as itself.",
+            _("Machine-to-machine service"),
+            _("A backend, job or script that calls the API as itself."),
             CONFIDENTIAL,
             [CLIENT_CREDENTIALS],
             ["read"],
             "",
-            ["cron jobs", "microservices", "CI"],
+            [_("cron jobs"), _("microservices"), "CI"],
         ),
         AppKind(
             "device",
-            "TV or device",
-            "Has no keyboard or browser: people approve it on their phone.",
+            _("TV or device"),
+            _("Has no keyboard or browser: people approve it on their phone."),
             PUBLIC,
             [DEVICE_CODE],
             ["openid", "profile"],
             "",
-            ["smart TVs", "consoles", "printers"],
+            [_("smart TVs"), _("consoles"), _("printers")],
         ),
     ]
 }
@@ -162,30 +170,32 @@ class UriListWidget(forms.Textarea):
 
 
 class ApplicationForm(forms.ModelForm):
-    name = forms.CharField(max_length=80, help_text="People see this on the consent screen.")
+    name = forms.CharField(max_length=80, help_text=_("People see this on the consent screen."))
     client_type = forms.ChoiceField(
         choices=[(value, label) for value, (label, _) in CLIENT_TYPES.items()], widget=forms.RadioSelect
     )
     grant_types = forms.MultipleChoiceField(
-        label="Grant types",
+        label=_("Grant types"),
         choices=[(value, label) for value, (label, _) in GRANTS.items()],
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one way for your app to get tokens."},
+        error_messages={"required": _("Choose at least one way for your app to get tokens.")},
     )
-    homepage_url = forms.URLField(label="Homepage", required=False, assume_scheme="https")
-    privacy_policy_url = forms.URLField(label="Privacy policy", required=False, assume_scheme="https")
-    terms_url = forms.URLField(label="Terms of service", required=False, assume_scheme="https")
+    homepage_url = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
+    privacy_policy_url = forms.URLField(label=_("Privacy policy"), required=False, assume_scheme="https")
+    terms_url = forms.URLField(label=_("Terms of service"), required=False, assume_scheme="https")
     allowed_scopes = forms.MultipleChoiceField(
-        label="Scopes your app may request",
+        label=_("Scopes your app may request"),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one scope your app may request."},
+        error_messages={"required": _("Choose at least one scope your app may request.")},
     )
     required_scopes = forms.MultipleChoiceField(
-        label="Required scopes",
+        label=_("Required scopes"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Mark a scope Required when your app cannot work without it: people cannot untick it "
-        "on the consent screen. openid is always required.",
+        help_text=_(
+            "Mark a scope Required when your app cannot work without it: people cannot untick it "
+            "on the consent screen. openid is always required."
+        ),
     )
 
     class Meta:
@@ -209,10 +219,10 @@ class ApplicationForm(forms.ModelForm):
         ]
         labels = {
             "require_dpop": _("Require DPoP-bound tokens"),
-            "require_pushed_authorization_requests": "Require pushed authorization requests (PAR)",
-            "redirect_uris": "Redirect URIs",
-            "post_logout_redirect_uris": "Sign-out redirect URIs",
-            "allowed_origins": "Allowed origins",
+            "require_pushed_authorization_requests": _("Require pushed authorization requests (PAR)"),
+            "redirect_uris": _("Redirect URIs"),
+            "post_logout_redirect_uris": _("Sign-out redirect URIs"),
+            "allowed_origins": _("Allowed origins"),
         }
         help_texts = {
             "require_dpop": _(
@@ -221,20 +231,28 @@ class ApplicationForm(forms.ModelForm):
                 "to anyone without the key. Tick this once your app does: token requests without a "
                 "proof are refused, and each proof must carry a fresh nonce from Gatehouse."
             ),
-            "description": "One or two sentences on what your app does, shown on the consent screen.",
-            "logo": "PNG, JPEG, WebP or GIF, at least 64x64 pixels, up to 1 MB. We make it a 256x256 PNG.",
-            "redirect_uris": "Where Gatehouse may send people back after they approve your app. "
-            "https only; http://127.0.0.1 or http://[::1] (any port) and app schemes such as "
-            "com.example.app:/callback for native apps.",
-            "post_logout_redirect_uris": "Where people may land after signing out through your app (OpenID "
-            "Connect RP-initiated logout). Same rules as redirect URIs.",
-            "require_pushed_authorization_requests": "Your app's server first posts each sign-in "
-            "request to /o/par/ and gets a short, single-use link for it, so the request's details never "
-            "travel through the browser where they could be read or changed (RFC 9126). Tick this once "
-            "your app does: Gatehouse then refuses any sign-in link that wasn't pushed.",
-            "allowed_origins": "For single-page apps only: the origins (https://app.example.com) "
-            "that may call "
-            "the token endpoint from a browser.",
+            "description": _("One or two sentences on what your app does, shown on the consent screen."),
+            "logo": _("PNG, JPEG, WebP or GIF, at least 64x64 pixels, up to 1 MB. We make it a 256x256 PNG."),
+            "redirect_uris": _(
+                "Where Gatehouse may send people back after they approve your app. "
+                "https only; http://127.0.0.1 or http://[::1] (any port) and app schemes such as "
+                "com.example.app:/callback for native apps."
+            ),
+            "post_logout_redirect_uris": _(
+                "Where people may land after signing out through your app (OpenID "
+                "Connect RP-initiated logout). Same rules as redirect URIs."
+            ),
+            "require_pushed_authorization_requests": _(
+                "Your app's server first posts each sign-in "
+                "request to /o/par/ and gets a short, single-use link for it, so the request's details never "
+                "travel through the browser where they could be read or changed (RFC 9126). Tick this once "
+                "your app does: Gatehouse then refuses any sign-in link that wasn't pushed."
+            ),
+            "allowed_origins": _(
+                "For single-page apps only: the origins (https://app.example.com) "
+                "that may call "
+                "the token endpoint from a browser."
+            ),
         }
         field_classes = {"logo": LogoField}
         widgets = {
@@ -257,16 +275,18 @@ class ApplicationForm(forms.ModelForm):
         self.fields["allowed_scopes"].choices = [(name, name) for name in self.scope_names]
         # openid is always required (the consent screen locks it), so it is not a choice.
         self.fields["required_scopes"].choices = [
-            (name, f"Require {name}") for name in self.scope_names if name != "openid"
+            (name, gettext("Require %(scope)s") % {"scope": name})
+            for name in self.scope_names
+            if name != "openid"
         ]
         justifications = self.instance.scope_justifications or {}
         for name in self.scope_names:
             self.fields[f"why_{name}"] = forms.CharField(
-                label=f"Why your app needs {name}",
+                label=gettext("Why your app needs %(scope)s") % {"scope": name},
                 required=False,
                 max_length=JUSTIFICATION_MAX,
                 initial=justifications.get(name, ""),
-                widget=forms.TextInput(attrs={"placeholder": "Why you need it (optional)"}),
+                widget=forms.TextInput(attrs={"placeholder": gettext("Why you need it (optional)")}),
             )
         for name in ("homepage_url", "privacy_policy_url", "terms_url"):
             self.fields[name].widget.attrs.setdefault("placeholder", "https://")
@@ -381,21 +401,23 @@ class ApplicationForm(forms.ModelForm):
         return " ".join(clean_uri_list(self.cleaned_data.get(name, ""), check=check, label=label))
 
     def clean_redirect_uris(self) -> str:
-        return self._clean_redirects("redirect_uris", "Redirect URI")
+        return self._clean_redirects("redirect_uris", gettext("Redirect URI"))
 
     def clean_post_logout_redirect_uris(self) -> str:
-        return self._clean_redirects("post_logout_redirect_uris", "Sign-out URI")
+        return self._clean_redirects("post_logout_redirect_uris", gettext("Sign-out URI"))
 
     def clean_allowed_origins(self) -> str:
         origins = clean_uri_list(
-            self.cleaned_data.get("allowed_origins", ""), check=check_origin, label="Origin"
+            self.cleaned_data.get("allowed_origins", ""), check=check_origin, label=gettext("Origin")
         )
         return " ".join(origin.rstrip("/") for origin in origins)
 
     def _clean_https_link(self, name: str) -> str:
         url = self.cleaned_data.get(name, "")
         if url and urlsplit(url).scheme != "https":
-            raise ValidationError("Use an https:// address: people open this link from the consent screen.")
+            raise ValidationError(
+                gettext("Use an https:// address: people open this link from the consent screen.")
+            )
         return url
 
     def clean_homepage_url(self) -> str:
@@ -419,14 +441,18 @@ class ApplicationForm(forms.ModelForm):
         if CLIENT_CREDENTIALS in grants and cleaned.get("client_type") == PUBLIC:
             self.add_error(
                 "grant_types",
-                "Client credentials needs a confidential client: a public client has no secret to prove "
-                "that a request comes from your server.",
+                gettext(
+                    "Client credentials needs a confidential client: a public client has no secret to prove "
+                    "that a request comes from your server."
+                ),
             )
         if AUTH_CODE in grants and "redirect_uris" in cleaned and not cleaned["redirect_uris"]:
             self.add_error(
                 "redirect_uris",
-                "Add at least one redirect URI: after approving your app, "
-                "people are sent back to one of these.",
+                gettext(
+                    "Add at least one redirect URI: after approving your app, "
+                    "people are sent back to one of these."
+                ),
             )
         # ID tokens are signed with the server's RSA key; DOT's clean() checks that one is set.
         self.instance.algorithm = self.instance.algorithm or Application.RS256_ALGORITHM
@@ -440,8 +466,12 @@ class ApplicationForm(forms.ModelForm):
         if not_allowed := [name for name in required if name not in scopes]:
             self.add_error(
                 "required_scopes",
-                f"{', '.join(not_allowed)} cannot be required: your app may not request "
-                f"{'it' if len(not_allowed) == 1 else 'them'}. Allow it too, or untick Required.",
+                ngettext(
+                    "%(scopes)s cannot be required: your app may not request it. Allow it too, or untick Required.",
+                    "%(scopes)s cannot be required: your app may not request them. Allow it too, or untick Required.",
+                    len(not_allowed),
+                )
+                % {"scopes": ", ".join(not_allowed)},
             )
         self.instance.scope_justifications = {
             name: cleaned[f"why_{name}"].strip() for name in scopes if cleaned.get(f"why_{name}", "").strip()

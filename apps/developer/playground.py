@@ -19,6 +19,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.contrib.sessions.backends.base import SessionBase
 from django.urls import Resolver404, resolve, reverse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 from oauthlib.oauth2 import OAuth2Error, WebApplicationClient, is_secure_transport
@@ -36,34 +38,36 @@ SECRET_FIELDS = {"access_token", "refresh_token", "id_token", "code", "client_se
 API_PATH = "/api/me/"
 
 CLAIMS = {
-    "iss": "Issuer: the server that signed this token",
-    "sub": "Subject: this person's stable id for your app",
-    "aud": "Audience: must be your client ID",
-    "exp": "Expires",
-    "iat": "Issued at",
-    "auth_time": "When the person signed in",
-    "nonce": "Must equal the nonce your app sent",
-    "at_hash": "Half-hash binding this ID token to the access token",
-    "jti": "Unique id of this token",
-    "name": "Name",
-    "preferred_username": "Username",
-    "email": "Email address",
-    "email_verified": "Whether Gatehouse verified the email address",
-    "picture": "Profile picture",
-    "website": "Website",
+    "iss": gettext_lazy("Issuer: the server that signed this token"),
+    "sub": gettext_lazy("Subject: this person's stable id for your app"),
+    "aud": gettext_lazy("Audience: must be your client ID"),
+    "exp": gettext_lazy("Expires"),
+    "iat": gettext_lazy("Issued at"),
+    "auth_time": gettext_lazy("When the person signed in"),
+    "nonce": gettext_lazy("Must equal the nonce your app sent"),
+    "at_hash": gettext_lazy("Half-hash binding this ID token to the access token"),
+    "jti": gettext_lazy("Unique id of this token"),
+    "name": gettext_lazy("Name"),
+    "preferred_username": gettext_lazy("Username"),
+    "email": gettext_lazy("Email address"),
+    "email_verified": gettext_lazy("Whether Gatehouse verified the email address"),
+    "picture": gettext_lazy("Profile picture"),
+    "website": gettext_lazy("Website"),
 }
 TIME_CLAIMS = {"exp", "iat", "auth_time", "nbf"}
 AUTHORIZE_PARAMS = {
-    "response_type": "code: ask for a one-time authorization code",
-    "client_id": "Which app is asking",
-    "redirect_uri": "Where to send the answer; must match a registered URI exactly",
-    "scope": "What the app asks to do",
-    "state": "Random; the callback must bring it back unchanged (CSRF protection)",
-    "code_challenge": "BASE64URL(SHA-256(code_verifier)); the verifier itself stays in the app",
-    "code_challenge_method": "S256, the only method Gatehouse accepts",
-    "nonce": "Random; comes back inside the ID token (replay protection)",
-    "prompt": "consent: show the consent screen even when the person already approved. The "
-    "playground always shows it; your app usually leaves prompt out",
+    "response_type": gettext_lazy("code: ask for a one-time authorization code"),
+    "client_id": gettext_lazy("Which app is asking"),
+    "redirect_uri": gettext_lazy("Where to send the answer; must match a registered URI exactly"),
+    "scope": gettext_lazy("What the app asks to do"),
+    "state": gettext_lazy("Random; the callback must bring it back unchanged (CSRF protection)"),
+    "code_challenge": gettext_lazy("BASE64URL(SHA-256(code_verifier)); the verifier itself stays in the app"),
+    "code_challenge_method": gettext_lazy("S256, the only method Gatehouse accepts"),
+    "nonce": gettext_lazy("Random; comes back inside the ID token (replay protection)"),
+    "prompt": gettext_lazy(
+        "consent: show the consent screen even when the person already approved. The "
+        "playground always shows it; your app usually leaves prompt out"
+    ),
 }
 
 
@@ -262,7 +266,7 @@ def start_run(
     session = OAuth2Session(client=client, redirect_uri=endpoints.callback, scope=scope.split(), state=state)
     # prompt=consent: the playground demonstrates the consent step, so a decision the developer
     # stored on an earlier run must not skip it.
-    url, _ = session.authorization_url(
+    url, _state = session.authorization_url(
         endpoints.authorize,
         nonce=nonce,
         code_challenge=challenge,
@@ -277,12 +281,13 @@ def start_run(
     run.steps.append(
         Step(
             "authorize",
-            "Authorization request",
-            summary="Your app sends people to this URL. "
-            "It carries a PKCE challenge; the verifier stays secret.",
+            _("Authorization request"),
+            summary=_(
+                "Your app sends people to this URL. It carries a PKCE challenge; the verifier stays secret."
+            ),
             request=f"GET {url}",
             rows=[
-                (name, value, AUTHORIZE_PARAMS.get(name, ""))
+                (name, value, str(AUTHORIZE_PARAMS.get(name, "")))
                 for name, value in parse_qsl(urlsplit(url).query)
             ],
         )
@@ -297,9 +302,9 @@ def push_request(*, run: Run, application: Application, endpoints: Endpoints, se
     params = parse_qsl(urlsplit(run.authorize_url).query)
     step = Step(
         "par",
-        "Pushed authorization request",
+        _("Pushed authorization request"),
         request=f"POST {endpoints.par}",
-        rows=[(name, value, AUTHORIZE_PARAMS.get(name, "")) for name, value in params],
+        rows=[(name, value, str(AUTHORIZE_PARAMS.get(name, ""))) for name, value in params],
     )
     run.steps.append(step)
     try:
@@ -316,9 +321,9 @@ def push_request(*, run: Run, application: Application, endpoints: Endpoints, se
         request_uri = ""
     if not request_uri:
         step.ok = False
-        step.summary = "The PAR endpoint refused the request: a real client must stop here."
+        step.summary = _("The PAR endpoint refused the request: a real client must stop here.")
         return ""
-    step.summary = (
+    step.summary = _(
         "Your app's server posts the request, with its client authentication, before sending anyone "
         "anywhere. The answer is a single-use request_uri, good for a minute."
     )
@@ -328,13 +333,15 @@ def push_request(*, run: Run, application: Application, endpoints: Endpoints, se
     run.steps.append(
         Step(
             "authorize",
-            "Authorization request",
-            summary="Your app sends people to this short URL: the pushed parameters never pass "
-            "through their browser.",
+            _("Authorization request"),
+            summary=_(
+                "Your app sends people to this short URL: the pushed parameters never pass through "
+                "their browser."
+            ),
             request=f"GET {url}",
             rows=[
-                ("client_id", application.client_id, AUTHORIZE_PARAMS["client_id"]),
-                ("request_uri", request_uri, "Stands for the pushed request; works once"),
+                ("client_id", application.client_id, str(AUTHORIZE_PARAMS["client_id"])),
+                ("request_uri", request_uri, _("Stands for the pushed request; works once")),
             ],
         )
     )
@@ -346,22 +353,25 @@ def record_callback(*, run: Run, query: dict, issuer: str) -> None:
     vault = open_vault(run)
     state_ok = secrets.compare_digest(query.get("state", ""), run.state)
     rows = [(name, mask(value) if name == "code" else value, "") for name, value in query.items()]
-    checks = [("state is the one this run sent (CSRF protection)", state_ok)]
+    checks = [(_("state is the one this run sent (CSRF protection)"), state_ok)]
     if "iss" in query:
-        checks.append(("iss names this server (RFC 9207 mix-up protection)", query["iss"] == issuer))
+        checks.append((_("iss names this server (RFC 9207 mix-up protection)"), query["iss"] == issuer))
     error = query.get("error")
     ok = state_ok and not error and bool(query.get("code")) and all(passed for _, passed in checks)
     if error:
-        summary = f"The consent screen answered error={error}. " + query.get("error_description", "")
+        summary = _("The consent screen answered error=%(error)s. %(description)s") % {
+            "error": error,
+            "description": query.get("error_description", ""),
+        }
     elif ok:
-        summary = (
+        summary = _(
             "You approved on the consent screen. Gatehouse sent back a one-time code, valid for minutes."
         )
         vault["code"] = query["code"]
     else:
-        summary = "The response failed a check: a real client must stop here."
+        summary = _("The response failed a check: a real client must stop here.")
     run.steps.append(
-        Step("callback", "Consent screen and callback", ok=ok, summary=summary, rows=rows, checks=checks)
+        Step("callback", _("Consent screen and callback"), ok=ok, summary=summary, rows=rows, checks=checks)
     )
     seal_vault(run, vault)
 
@@ -370,7 +380,9 @@ def exchange_code(*, run: Run, application: Application, endpoints: Endpoints, s
     """Step 3: code + PKCE verifier for tokens; then step 4, the ID token verified and decoded."""
     vault = open_vault(run)
     session, captured = _session(application, endpoints, run)
-    step = Step("token", "Token response", request=f"POST {endpoints.token}  grant_type=authorization_code")
+    step = Step(
+        "token", _("Token response"), request=f"POST {endpoints.token}  grant_type=authorization_code"
+    )
     code, verifier = vault.pop("code", ""), vault.get("verifier", "")
 
     def fetch():
@@ -388,7 +400,7 @@ def exchange_code(*, run: Run, application: Application, endpoints: Endpoints, s
         _fail(step, exc, captured)
     else:
         step.status, step.body = captured[-1].status_code, _response_body(captured[-1])
-        step.summary = (
+        step.summary = _(
             "The server's answer, tokens masked. The code is now spent: a second exchange would fail."
         )
         vault.update({k: token[k] for k in ("access_token", "refresh_token", "id_token") if k in token})
@@ -400,39 +412,39 @@ def exchange_code(*, run: Run, application: Application, endpoints: Endpoints, s
 
 def decode_id_token(id_token: str, *, endpoints: Endpoints, run: Run) -> Step:
     """Verify the ID token's signature with the server's JWKS and check its claims (OIDC Core §3.1.3.7)."""
-    step = Step("id_token", "ID token claims", request=f"GET {endpoints.jwks}")
+    step = Step("id_token", _("ID token claims"), request=f"GET {endpoints.jwks}")
     try:
         keys = jwk.JWKSet.from_json(requests.get(endpoints.jwks, timeout=TIMEOUT).text)
         verified = jwt.JWT(jwt=id_token, key=keys, algs=["RS256"], expected_type="JWS")
         claims, signature_ok = json.loads(verified.claims), True
     except (requests.RequestException, JWException, ValueError) as exc:
         claims, signature_ok = _unverified_claims(id_token), False
-        step.summary = f"Could not verify the signature: {exc}"
+        step.summary = _("Could not verify the signature: %(error)s") % {"error": exc}
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     step.checks = [
-        ("signature verified with a key from the JWKS endpoint", signature_ok),
-        ("aud contains your client ID", run.client_id in audiences),
-        ("nonce equals the one this run sent", claims.get("nonce") == run.nonce),
-        ("not expired", claims.get("exp", 0) > datetime.now(UTC).timestamp()),
+        (_("signature verified with a key from the JWKS endpoint"), signature_ok),
+        (_("aud contains your client ID"), run.client_id in audiences),
+        (_("nonce equals the one this run sent"), claims.get("nonce") == run.nonce),
+        (_("not expired"), claims.get("exp", 0) > datetime.now(UTC).timestamp()),
     ]
     step.ok = all(passed for _, passed in step.checks)
-    step.summary = (
-        step.summary or "Who signed in, as your app learns it. Decoded after checking the signature."
+    step.summary = step.summary or _(
+        "Who signed in, as your app learns it. Decoded after checking the signature."
     )
     order = list(CLAIMS)
     ordered = sorted(
         claims.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
     )
-    step.rows = [(name, _claim_value(name, value), CLAIMS.get(name, "")) for name, value in ordered]
+    step.rows = [(name, _claim_value(name, value), str(CLAIMS.get(name, ""))) for name, value in ordered]
     return step
 
 
 def call_api(*, run: Run, application: Application, endpoints: Endpoints) -> None:
     """Step 5: the access token as a bearer token (RFC 6750)."""
     token = _bearer(run)
-    session, _ = _session(application, endpoints, run, token=token)
-    title = "Call to /o/userinfo/" if endpoints.api_is_userinfo else "Call to /api/me/"
+    session, _captured = _session(application, endpoints, run, token=token)
+    title = _("Call to %(path)s") % {"path": "/o/userinfo/" if endpoints.api_is_userinfo else "/api/me/"}
     step = Step(
         "api", title, request=f"GET {endpoints.api}  Authorization: Bearer {mask(token['access_token'])}"
     )
@@ -443,7 +455,9 @@ def call_api(*, run: Run, application: Application, endpoints: Endpoints) -> Non
     else:
         step.status, step.body, step.ok = response.status_code, _response_body(response), response.ok
         step.summary = (
-            "The API answered with the signed-in person." if response.ok else "The API refused the token."
+            _("The API answered with the signed-in person.")
+            if response.ok
+            else _("The API refused the token.")
         )
     run.steps.append(step)
 
@@ -452,7 +466,7 @@ def refresh(*, run: Run, application: Application, endpoints: Endpoints, secret:
     """Step 6: a refresh, which rotates the refresh token (the old one stops working)."""
     vault = open_vault(run)
     session, captured = _session(application, endpoints, run)
-    step = Step("refresh", "Refresh", request=f"POST {endpoints.token}  grant_type=refresh_token")
+    step = Step("refresh", _("Refresh"), request=f"POST {endpoints.token}  grant_type=refresh_token")
     kwargs = _client_kwargs(application, secret)
     if kwargs.pop("include_client_id", False):
         kwargs["client_id"] = application.client_id
@@ -469,9 +483,9 @@ def refresh(*, run: Run, application: Application, endpoints: Endpoints, secret:
     else:
         step.status, step.body = captured[-1].status_code, _response_body(captured[-1])
         rotated = token.get("refresh_token") != vault.get("refresh_token")
-        step.checks.append(("a new refresh token replaced the old one (rotation)", rotated))
+        step.checks.append((_("a new refresh token replaced the old one (rotation)"), rotated))
         step.ok = rotated
-        step.summary = (
+        step.summary = _(
             "A fresh access token. Reusing the old refresh token now would revoke the whole family."
         )
         vault.update({k: token[k] for k in ("access_token", "refresh_token", "id_token") if k in token})
@@ -490,7 +504,7 @@ def revoke(*, run: Run, application: Application, endpoints: Endpoints, secret: 
     data = dict(parse_qsl(body))
     if kwargs.get("include_client_id"):
         data["client_id"] = application.client_id
-    step = Step("revoke", "Revocation", request=f"POST {url}  token_type_hint=refresh_token")
+    step = Step("revoke", _("Revocation"), request=f"POST {url}  token_type_hint=refresh_token")
     try:
         response = requests.post(url, data=data, headers=headers, auth=kwargs["auth"], timeout=TIMEOUT)
         after = requests.get(
@@ -503,14 +517,17 @@ def revoke(*, run: Run, application: Application, endpoints: Endpoints, secret: 
     else:
         step.status, step.body = (
             response.status_code,
-            response.text[:2000] or "(empty body, as RFC 7009 says)",
+            response.text[:2000] or _("(empty body, as RFC 7009 says)"),
         )
         step.checks = [
-            ("the revocation endpoint answered 200", response.status_code == 200),
-            (f"the old access token is now refused ({after.status_code})", after.status_code == 401),
+            (_("the revocation endpoint answered 200"), response.status_code == 200),
+            (
+                _("the old access token is now refused (%(status)s)") % {"status": after.status_code},
+                after.status_code == 401,
+            ),
         ]
         step.ok = all(passed for _, passed in step.checks)
-        step.summary = "Revoking the refresh token also revoked the access token issued with it."
+        step.summary = _("Revoking the refresh token also revoked the access token issued with it.")
     run.steps.append(step)
     if step.ok:
         seal_vault(run, {})
@@ -530,7 +547,13 @@ def _granted(call, step: Step, requested: str) -> dict:
             raise ValueError(str(narrowed)) from None
         granted = token.get("scope", [])
         granted = " ".join(granted) if isinstance(granted, list) else str(granted)
-        step.checks.append((f"granted scopes: {granted} (asked for {requested})", True))
+        step.checks.append(
+            (
+                _("granted scopes: %(granted)s (asked for %(requested)s)")
+                % {"granted": granted, "requested": requested},
+                True,
+            )
+        )
         return token
 
 
@@ -543,9 +566,12 @@ def _fail(step: Step, exc: Exception, captured: list[requests.Response]) -> None
     if captured:
         step.status, step.body = captured[-1].status_code, _response_body(captured[-1])
     if isinstance(exc, OAuth2Error):
-        step.summary = f"The server answered {exc.error}: {exc.description or 'no description'}"
+        step.summary = _("The server answered %(error)s: %(description)s") % {
+            "error": exc.error,
+            "description": exc.description or _("no description"),
+        }
     elif isinstance(exc, requests.RequestException):
-        step.summary = f"Could not reach the server: {exc.__class__.__name__}"
+        step.summary = _("Could not reach the server: %(error)s") % {"error": exc.__class__.__name__}
     else:
         step.summary = str(exc)
 

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -83,14 +84,16 @@ def _after_action(request: HtmxHttpRequest, app: Application) -> HttpResponse:
 def _current_run(request: HtmxHttpRequest, app: Application) -> playground.Run | None:
     run = playground.load_run(request.session, app)
     if run is None:
-        messages.error(request, "Start a run first: it may have expired with your session.")
+        messages.error(request, _("Start a run first: it may have expired with your session."))
     return run
 
 
 def _too_fast(request: HtmxHttpRequest) -> bool:
     if wait := consume(f"developer-playground:user:{request.user.pk}", limit=STEPS_PER_MINUTE):
         messages.error(
-            request, f"That's {STEPS_PER_MINUTE} playground steps this minute: try again in {wait} s."
+            request,
+            _("That's %(limit)s playground steps this minute: try again in %(wait)s s.")
+            % {"limit": STEPS_PER_MINUTE, "wait": wait},
         )
         return True
     return False
@@ -150,9 +153,15 @@ def playground_add_callback(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         before=before,
         after=split_uris(app.redirect_uris),
     )
-    messages.success(request, f"Added {callback} to the redirect URIs of {app.name}.")
+    messages.success(
+        request,
+        _("Added %(callback)s to the redirect URIs of %(app)s.") % {"callback": callback, "app": app.name},
+    )
     if verification.note_identity_change(application=app, request=request):
-        messages.warning(request, f"{app.name} is unverified again: {app.verification_note}")
+        messages.warning(
+            request,
+            _("%(app)s is unverified again: %(note)s") % {"app": app.name, "note": app.verification_note},
+        )
     return redirect(f"{reverse('developer:playground')}?app={app.pk}")
 
 
@@ -164,7 +173,7 @@ def playground_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     scopes = [name for name in request.POST.getlist("scope") if name in app.allowed_scope_set]
     endpoints = playground.Endpoints.for_request(request)
     if not endpoints.secure:
-        messages.error(request, "The playground's OAuth client won't send credentials over plain http.")
+        messages.error(request, _("The playground's OAuth client won't send credentials over plain http."))
         return _after_action(request, app)
     if _too_fast(request):
         return _after_action(request, app)
@@ -183,7 +192,9 @@ def playground_callback(request: HtmxHttpRequest) -> HttpResponse:
     """The redirect URI: record what came back, then show it on the playground (no code in the URL bar)."""
     run = playground.load_run(request.session)
     if run is None or not Application.objects.filter(pk=run.app, user=request.user).exists():
-        messages.error(request, "This callback does not belong to a playground run of yours. Start one here.")
+        messages.error(
+            request, _("This callback does not belong to a playground run of yours. Start one here.")
+        )
         return redirect("developer:playground")
     if run.stage == "authorize":
         issuer = oauth2_settings.oidc_issuer(request)

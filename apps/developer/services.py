@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.models import User
 from apps.core.images import ImageRules, reencode_image
@@ -52,10 +54,17 @@ LOGO = ImageRules(
 def check_can_register(*, user: User) -> None:
     """Raise PermissionDenied, with the reason, unless `user` may register one more app."""
     if not has_verified_email(user):
-        raise PermissionDenied("Verify your email address before you register an app.")
+        raise PermissionDenied(_("Verify your email address before you register an app."))
     limit = settings.GATEHOUSE_MAX_APPS_PER_USER
     if Application.objects.filter(user=user).count() >= limit:
-        raise PermissionDenied(f"You have reached the limit of {limit} apps. Delete one you no longer use.")
+        raise PermissionDenied(
+            ngettext(
+                "You have reached the limit of %(limit)s app. Delete one you no longer use.",
+                "You have reached the limit of %(limit)s apps. Delete one you no longer use.",
+                limit,
+            )
+            % {"limit": limit}
+        )
 
 
 def register_application(*, application: Application, owner: User) -> Application:

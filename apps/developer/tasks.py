@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from apps.oauth.models import Application
@@ -17,11 +18,11 @@ from apps.oauth.models import Application
 log = logging.getLogger(__name__)
 
 EMAIL_SUBJECTS = {
-    "domain_proven": "{app} is waiting for review",
-    "check_failed": "We could not confirm the domain of {app}",
-    "approved": "{app} is verified",
-    "rejected": "{app} was not verified",
-    "lost": "{app} is no longer verified",
+    "domain_proven": gettext_lazy("{app} is waiting for review"),
+    "check_failed": gettext_lazy("We could not confirm the domain of {app}"),
+    "approved": gettext_lazy("{app} is verified"),
+    "rejected": gettext_lazy("{app} was not verified"),
+    "lost": gettext_lazy("{app} is no longer verified"),
 }
 
 

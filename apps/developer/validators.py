@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
 
 from apps.oauth.supported import is_loopback_uri
 
@@ -37,25 +38,26 @@ def check_redirect_uri(uri: str, *, native: bool) -> None:
     """Raise a ValidationError that says, in words, why `uri` cannot be a redirect URI."""
     if "*" in uri:
         raise ValidationError(
-            "Wildcards are not allowed: register every callback exactly (RFC 9700 §4.1.1).", code="wildcard"
+            _("Wildcards are not allowed: register every callback exactly (RFC 9700 §4.1.1)."),
+            code="wildcard",
         )
     if "#" in uri:
         raise ValidationError(
-            "Remove the #fragment: a redirect URI cannot have one (RFC 6749 §3.1.2).", code="fragment"
+            _("Remove the #fragment: a redirect URI cannot have one (RFC 6749 §3.1.2)."), code="fragment"
         )
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:
-        raise ValidationError("This is not a valid URI.", code="invalid") from None
+        raise ValidationError(_("This is not a valid URI."), code="invalid") from None
     if not parts.scheme:
         raise ValidationError(
-            "Write the full URI, starting with https:// (for example https://app.example.com/callback).",
+            _("Write the full URI, starting with https:// (for example https://app.example.com/callback)."),
             code="relative",
         )
     if "@" in parts.netloc:
         raise ValidationError(
-            "Remove the user name or password before @: credentials do not belong in a redirect URI.",
+            _("Remove the user name or password before @: credentials do not belong in a redirect URI."),
             code="userinfo",
         )
     scheme = parts.scheme.lower()
@@ -68,30 +70,39 @@ def check_redirect_uri(uri: str, *, native: bool) -> None:
             return
         if parts.hostname == "localhost":
             raise ValidationError(
-                "Use http://127.0.0.1 (or http://[::1]) instead of localhost: loopback IPs accept any port "
-                "and cannot be hijacked by another host name (RFC 8252 §8.3).",
+                _(
+                    "Use http://127.0.0.1 (or http://[::1]) instead of localhost: loopback IPs accept any port "
+                    "and cannot be hijacked by another host name (RFC 8252 §8.3)."
+                ),
                 code="localhost",
             )
         raise ValidationError(
-            "Use https. Plain http is only allowed for loopback addresses such as http://127.0.0.1:8080/callback.",
+            _(
+                "Use https. Plain http is only allowed for loopback addresses such as http://127.0.0.1:8080/callback."
+            ),
             code="insecure",
         )
     if scheme in RESERVED_SCHEMES:
-        raise ValidationError(f"The {scheme}: scheme cannot be a redirect URI.", code="scheme")
+        raise ValidationError(
+            _("The %(scheme)s: scheme cannot be a redirect URI.") % {"scheme": scheme}, code="scheme"
+        )
     if not native:
         raise ValidationError(
-            "Custom schemes are for native and mobile apps: make this a public client, or use https.",
+            _("Custom schemes are for native and mobile apps: make this a public client, or use https."),
             code="private-scheme-confidential",
         )
     if not PRIVATE_USE_SCHEME.match(scheme):
         raise ValidationError(
-            "Name a custom scheme after a domain you own, reversed, such as com.example.app:/callback "
-            "(RFC 8252 §7.1).",
+            _(
+                "Name a custom scheme after a domain you own, reversed, such as com.example.app:/callback "
+                "(RFC 8252 §7.1)."
+            ),
             code="private-scheme-name",
         )
     if parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         raise ValidationError(
-            f"Write a custom-scheme URI with one slash after the colon, such as {scheme}:/callback.",
+            _("Write a custom-scheme URI with one slash after the colon, such as %(scheme)s:/callback.")
+            % {"scheme": scheme},
             code="private-scheme-form",
         )
 
@@ -101,7 +112,7 @@ def _check_web_uri(uri: str) -> None:
         _url_validator(uri)
     except ValidationError:
         raise ValidationError(
-            "This is not a valid web address: check the host name and port.", code="invalid"
+            _("This is not a valid web address: check the host name and port."), code="invalid"
         ) from None
 
 
@@ -109,12 +120,13 @@ def check_origin(origin: str) -> None:
     """An allowed CORS origin: `https://host[:port]`, nothing after it."""
     parts = urlsplit(origin)
     if parts.scheme != "https":
-        raise ValidationError("Use an https origin, such as https://app.example.com.", code="insecure")
+        raise ValidationError(_("Use an https origin, such as https://app.example.com."), code="insecure")
     if "*" in origin:
-        raise ValidationError("Wildcards are not allowed: list every origin.", code="wildcard")
+        raise ValidationError(_("Wildcards are not allowed: list every origin."), code="wildcard")
     if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
         raise ValidationError(
-            "An origin is only the scheme, host and port, such as https://app.example.com:8443.", code="path"
+            _("An origin is only the scheme, host and port, such as https://app.example.com:8443."),
+            code="path",
         )
     _check_web_uri(origin)
 
@@ -138,11 +150,16 @@ def clean_uri_list(value: str, *, check, label: str) -> list[str]:
         key = same_uri_key(uri)
         if key in seen:
             first, earlier = seen[key]
-            message = f"{label} {position} ({uri}) is listed twice."
+            words = {"label": label, "position": position, "uri": uri, "first": first, "earlier": earlier}
+            message = _("%(label)s %(position)s (%(uri)s) is listed twice.") % words
             if earlier != uri:
                 message = (
-                    f"{label} {position} ({uri}) is the same address as {label} {first} ({earlier}): "
-                    "letter case does not matter in the scheme and host name. Keep one of them."
+                    _(
+                        "%(label)s %(position)s (%(uri)s) is the same address as %(label)s %(first)s "
+                        "(%(earlier)s): letter case does not matter in the scheme and host name. "
+                        "Keep one of them."
+                    )
+                    % words
                 )
             errors.append(ValidationError(message, code="duplicate"))
             continue
@@ -151,7 +168,11 @@ def clean_uri_list(value: str, *, check, label: str) -> list[str]:
             check(uri)
         except ValidationError as exc:
             errors.extend(
-                ValidationError(f"{label} {position} ({uri}): {message}") for message in exc.messages
+                ValidationError(
+                    _("%(label)s %(position)s (%(uri)s): %(message)s")
+                    % {"label": label, "position": position, "uri": uri, "message": message}
+                )
+                for message in exc.messages
             )
     if errors:
         raise ValidationError(errors)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
@@ -65,9 +66,9 @@ def shared_domain(application: Application) -> str:
     """
     hosts = _hosts(application)
     if not application.homepage_url:
-        raise ValidationError("Add a homepage first: the domain is proven for it.")
+        raise ValidationError(_("Add a homepage first: the domain is proven for it."))
     if not hosts:
-        raise ValidationError("Add the app's web addresses first.")
+        raise ValidationError(_("Add the app's web addresses first."))
     names = [host for _, host in hosts]
     domain = names[0] if len(set(names)) == 1 else _common_suffix(names)
     homepage = urlsplit(application.homepage_url).hostname or ""
@@ -75,8 +76,16 @@ def shared_domain(application: Application) -> str:
     if "." not in domain or (is_ip and len(set(names)) > 1):
         outside = ", ".join(sorted({f"{what} ({host})" for what, host in hosts if host != homepage.lower()}))
         raise ValidationError(
-            f"The homepage, policies and redirect URIs must share one domain; {outside} "
-            f"{'is' if ',' not in outside else 'are'} not on {homepage}."
+            (
+                _(
+                    "The homepage, policies and redirect URIs must share one domain; %(outside)s is not on %(homepage)s."
+                )
+                if "," not in outside
+                else _(
+                    "The homepage, policies and redirect URIs must share one domain; %(outside)s are not on %(homepage)s."
+                )
+            )
+            % {"outside": outside, "homepage": homepage}
         )
     return domain
 
@@ -86,7 +95,10 @@ def request_verification(*, application: Application, request: HttpRequest) -> N
     from apps.developer import tasks
 
     if application.verification not in (State.UNVERIFIED, State.REJECTED):
-        raise ValidationError(f"Verification is already {application.get_verification_display().lower()}.")
+        raise ValidationError(
+            _("Verification is already %(state)s.")
+            % {"state": str(application.get_verification_display()).lower()}
+        )
     domain = shared_domain(application)
     application.verification = State.CHECKING
     application.verification_domain = domain
@@ -165,7 +177,7 @@ def approve(*, application: Application, staff: User, request: HttpRequest) -> N
     from apps.developer import tasks
 
     if changed_parts(application, application.verified_identity):
-        raise ValidationError("The app changed since its domain was proven; it must be checked again.")
+        raise ValidationError(_("The app changed since its domain was proven; it must be checked again."))
     now = timezone.now()
     if not _move(
         application,
@@ -175,7 +187,7 @@ def approve(*, application: Application, staff: User, request: HttpRequest) -> N
         verification_decided_by=staff,
         verification_note="",
     ):
-        raise ValidationError("This app is no longer waiting for review.")
+        raise ValidationError(_("This app is no longer waiting for review."))
     record(
         Kind.VERIFICATION_APPROVED,
         user=application.user,
@@ -192,7 +204,7 @@ def reject(*, application: Application, staff: User, reason: str, request: HttpR
 
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why, so the developer can fix it.")
+        raise ValidationError(_("Say why, so the developer can fix it."))
     if not _move(
         application,
         source=State.IN_REVIEW,
@@ -201,7 +213,7 @@ def reject(*, application: Application, staff: User, reason: str, request: HttpR
         verification_decided_by=staff,
         verification_note=reason[:1000],
     ):
-        raise ValidationError("This app is no longer waiting for review.")
+        raise ValidationError(_("This app is no longer waiting for review."))
     record(
         Kind.VERIFICATION_REJECTED,
         user=application.user,

@@ -1,5 +1,6 @@
 """Developer console pages: my apps, one app (credentials, usage, danger zone), its settings."""
 
+from allauth.account.utils import has_verified_email
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
@@ -104,6 +107,8 @@ def app_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "apps": apps,
         "cannot_register": cannot_register,
+        # The template links to the email page for this reason; it must not test the (translated) words.
+        "cannot_register_email": bool(cannot_register) and not has_verified_email(request.user),
         "max_apps": settings.GATEHOUSE_MAX_APPS_PER_USER,
     }
     return render(request, "developer/app_list.html", context)
@@ -137,7 +142,7 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
             application=app.name,
             client_id=app.client_id,
         )
-        messages.success(request, f"{app.name} is registered.")
+        messages.success(request, _("%(app)s is registered.") % {"app": app.name})
         if app.client_type == Application.CLIENT_CONFIDENTIAL:
             # Its first secret now, shown once, rather than after another click.
             app = _usage_app(request, app.pk)
@@ -163,7 +168,10 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         app = services.save_settings(application=form.save(commit=False))
         services.replace_logo(application=app, previous=before_logo)
         if verification.note_identity_change(application=app, request=request):
-            messages.warning(request, f"{app.name} is unverified again: {app.verification_note}")
+            messages.warning(
+                request,
+                _("%(app)s is unverified again: %(note)s") % {"app": app.name, "note": app.verification_note},
+            )
         audit = {"application": app.name, "client_id": app.client_id}
         if form.changed_data:
             record(Kind.APP_UPDATED, user=request.user, request=request, fields=form.changed_data, **audit)
@@ -177,7 +185,7 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 after=after,
                 **audit,
             )
-        messages.success(request, "Your changes are saved.")
+        messages.success(request, _("Your changes are saved."))
         return redirect("developer:app-detail", pk=app.pk)
     return _render_form(request, form, app=app, kind=None)
 
@@ -191,7 +199,10 @@ def app_request_verification(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"Checking {app.verification_domain}. We'll email you the result.")
+        messages.success(
+            request,
+            _("Checking %(domain)s. We'll email you the result.") % {"domain": app.verification_domain},
+        )
     return redirect(reverse("developer:app-detail", args=[app.pk]) + "#verification-title")
 
 
@@ -237,7 +248,7 @@ def uri_row(request: HtmxHttpRequest, name: str) -> HttpResponse:
 def secret_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = _usage_app(request, pk)
     if app.client_type != Application.CLIENT_CONFIDENTIAL:
-        messages.error(request, "Public clients have no secret: they prove themselves with PKCE.")
+        messages.error(request, _("Public clients have no secret: they prove themselves with PKCE."))
         return redirect("developer:app-detail", pk=app.pk)
     template = "developer/app_detail.html"
     if request.htmx and not request.htmx.boosted:
@@ -275,7 +286,10 @@ def secret_delete(request: HtmxHttpRequest, pk: int, secret_pk: int) -> HttpResp
     record(Kind.SECRET_DELETED, user=request.user, request=request, application=app.name, last_four=last_four)
     if request.htmx and not request.htmx.boosted:
         return render(request, "developer/app_detail.html#secret-panel", _detail_context(request, app))
-    messages.success(request, f"The secret ending in {last_four} is deleted and no longer works.")
+    messages.success(
+        request,
+        _("The secret ending in %(last_four)s is deleted and no longer works.") % {"last_four": last_four},
+    )
     return redirect("developer:app-detail", pk=app.pk)
 
 
@@ -299,8 +313,12 @@ def app_revoke_tokens(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     record(Kind.APP_TOKENS_REVOKED, user=request.user, request=request, application=app.name, revoked=revoked)
     messages.success(
         request,
-        f"Revoked {revoked} token{'s' if revoked != 1 else ''}. "
-        f"People signed in to {app.name} must sign in again.",
+        ngettext(
+            "Revoked %(count)s token. People signed in to %(app)s must sign in again.",
+            "Revoked %(count)s tokens. People signed in to %(app)s must sign in again.",
+            revoked,
+        )
+        % {"count": revoked, "app": app.name},
     )
     return redirect("developer:app-detail", pk=app.pk)
 
@@ -310,7 +328,9 @@ def app_revoke_tokens(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def app_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = _usage_app(request, pk)
     if request.POST.get("confirm", "").strip() != app.name:
-        context = _detail_context(request, app, delete_error=f"Type {app.name} exactly to confirm.")
+        context = _detail_context(
+            request, app, delete_error=_("Type %(app)s exactly to confirm.") % {"app": app.name}
+        )
         return render(request, "developer/app_detail.html", context)
     name, client_id = app.name, app.client_id
     revoked = services.delete_application(application=app)
@@ -322,5 +342,7 @@ def app_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         client_id=client_id,
         revoked=revoked,
     )
-    messages.success(request, f"{name} is deleted. Its client ID and secrets no longer work.")
+    messages.success(
+        request, _("%(app)s is deleted. Its client ID and secrets no longer work.") % {"app": name}
+    )
     return redirect("developer:app-list")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import Profile
 from apps.core.scopes import CATALOGUE, Kind, Scope, describe
@@ -42,10 +43,10 @@ REQUEST_FIELDS = (
 )
 
 GROUP_TITLES = {
-    Kind.IDENTITY: "Know who you are",
-    Kind.READ: "See your data",
-    Kind.CHANGE: "Make changes for you",
-    Kind.SENSITIVE: "Sensitive access",
+    Kind.IDENTITY: gettext_lazy("Know who you are"),
+    Kind.READ: gettext_lazy("See your data"),
+    Kind.CHANGE: gettext_lazy("Make changes for you"),
+    Kind.SENSITIVE: gettext_lazy("Sensitive access"),
 }
 
 

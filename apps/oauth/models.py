@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from oauth2_provider.models import AbstractApplication, AbstractDeviceGrant, AbstractGrant
 from oauth2_provider.settings import oauth2_settings
 
@@ -208,9 +209,9 @@ class Consent(models.Model):
     """
 
     class Remember(models.TextChoices):
-        FOREVER = "forever", "Until I revoke it"
-        DAYS_30 = "30d", "For 30 days"
-        ONCE = "once", "This time only"
+        FOREVER = "forever", gettext_lazy("Until I revoke it")
+        DAYS_30 = "30d", gettext_lazy("For 30 days")
+        ONCE = "once", gettext_lazy("This time only")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     application = models.ForeignKey(

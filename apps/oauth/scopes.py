@@ -10,7 +10,8 @@ class CatalogueScopes(BaseScopes):
     """DOT scopes backend: the catalogue, narrowed to what each application is allowed."""
 
     def get_all_scopes(self) -> dict[str, str]:
-        return {name: scope.description for name, scope in CATALOGUE.items()}
+        # str(): the catalogue's descriptions are lazy translations; DOT wants plain strings.
+        return {name: str(scope.description) for name, scope in CATALOGUE.items()}
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
         if application is None:

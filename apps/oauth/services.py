@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import (
     get_access_token_model,
     get_device_grant_model,
@@ -266,9 +267,11 @@ def remove_scope(
     """
     consent = get_consent(user=user, client_id=application.client_id)
     if scope not in consent.scopes:
-        raise ValidationError(f"{application.name} does not have this permission.")
+        raise ValidationError(_("%(app)s does not have this permission.") % {"app": application.name})
     if scope in required_scopes(application, consent.scopes):
-        raise ValidationError(f"{application.name} needs this permission to work. Revoke its access instead.")
+        raise ValidationError(
+            _("%(app)s needs this permission to work. Revoke its access instead.") % {"app": application.name}
+        )
     remaining = [s for s in consent.scopes if s != scope]
     if not remaining:
         revoke_access(user=user, application=application, request=request)

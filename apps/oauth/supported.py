@@ -8,6 +8,8 @@ here imports a model: the models read this module too.
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.utils.translation import gettext_noop
 from oauth2_provider.models import AbstractApplication
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -31,7 +33,17 @@ ID_TOKEN_SIGNING_ALGS = ("RS256",)
 # OIDC Core 5.5: claims come with scopes only; a `claims` request parameter is refused, not
 # half honoured (oauthlib would parse it and DOT store it, while no claim would follow it).
 CLAIMS_PARAMETER_SUPPORTED = False
-CLAIMS_NOT_SUPPORTED = "The claims parameter is not supported: ask for claims with scopes (profile, email)."
+# English in the OAuth error; marked so the explainer can show it translated.
+CLAIMS_NOT_SUPPORTED = gettext_noop(
+    "The claims parameter is not supported: ask for claims with scopes (profile, email)."
+)
+
+
+def ui_locales() -> list[str]:
+    """The languages the pages speak, for `ui_locales` (OIDC Core 3.1.2.1; discovery's
+    ui_locales_supported, RFC 8414 2) and claims_locales_supported: settings.LANGUAGES."""
+    return [code for code, _name in settings.LANGUAGES]
+
 
 # Pushed authorization requests (RFC 9126) are offered to every client and required of none
 # but those whose app says so (Application.require_pushed_authorization_requests).

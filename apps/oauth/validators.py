@@ -203,6 +203,8 @@ class GatehouseValidator(OAuth2Validator):
             "preferred_username": lambda r: r.user.username,
             "picture": _picture,
             "website": lambda r: _profile(r).website or None,
+            # OIDC Core 5.1 (with `profile`): the saved language; none when it follows the browser.
+            "locale": lambda r: _profile(r).language or None,
             "email": lambda r: r.user.email or None,
             "email_verified": _email_verified,
         }

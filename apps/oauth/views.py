@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -48,7 +50,7 @@ def confirm_revoke_access(request: HtmxHttpRequest, client_id: str) -> HttpRespo
 def revoke_access(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
     application = services.get_consent(user=request.user, client_id=client_id).application
     services.revoke_access(user=request.user, application=application, request=request)
-    return _back_to_list(request, f"{application.name} can no longer access your account.")
+    return _back_to_list(request, _("%(app)s can no longer access your account.") % {"app": application.name})
 
 
 @login_required
@@ -64,10 +66,12 @@ def confirm_revoke_all(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def revoke_all(request: HtmxHttpRequest) -> HttpResponse:
     count = services.revoke_all_access(user=request.user, request=request)
-    noun = "app" if count == 1 else "apps"
-    return _back_to_list(
-        request, f"Access revoked for {count} {noun}. None of them can use your account now."
+    status = ngettext(
+        "Access revoked for %(count)s app. None of them can use your account now.",
+        "Access revoked for %(count)s apps. None of them can use your account now.",
+        count,
     )
+    return _back_to_list(request, status % {"count": count})
 
 
 @login_required
@@ -83,8 +87,10 @@ def remove_scope(request: HtmxHttpRequest, client_id: str, scope: str) -> HttpRe
         messages.error(request, error.messages[0])
         return _to(request, reverse("oauth:connected-app", args=[client_id]))
     if consent is None:
-        return _back_to_list(request, f"{application.name} can no longer access your account.")
-    status = f"{application.name} no longer has access to: {label}."
+        return _back_to_list(
+            request, _("%(app)s can no longer access your account.") % {"app": application.name}
+        )
+    status = _("%(app)s no longer has access to: %(scope)s.") % {"app": application.name, "scope": label}
     if request.htmx:
         app = services.get_connected_app(user=request.user, client_id=client_id)
         return render(request, "oauth/connected_app.html#granted-scopes", {"app": app, "status": status})

@@ -4,40 +4,45 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from social_core.exceptions import SocialAuthBaseException
 from social_django.middleware import SocialAuthExceptionMiddleware
 
 from apps.social.providers import provider_title
 
-TRY_AGAIN = "That sign-in attempt has expired or was started in another window. Please try again."
-PROVIDER_DOWN = "{provider} is not responding right now. Please try again in a few minutes."
+TRY_AGAIN = gettext_lazy(
+    "That sign-in attempt has expired or was started in another window. Please try again."
+)
+PROVIDER_DOWN = gettext_lazy("{provider} is not responding right now. Please try again in a few minutes.")
 
+# Lazy: translated when shown, in the language of the request. {provider} and {site} are filled in
+# by str.format (translators keep them as they are).
 # social-core's stable error codes (social_core.exceptions.REASONS) → what we tell people.
 MESSAGES = {
-    "authorization_declined": "Signing in with {provider} was cancelled. Nothing was changed.",
+    "authorization_declined": gettext_lazy("Signing in with {provider} was cancelled. Nothing was changed."),
     "state_mismatch": TRY_AGAIN,
     "session_context_missing": TRY_AGAIN,
     "missing_parameter": TRY_AGAIN,
     "nonce_mismatch": TRY_AGAIN,
     "response_expired": TRY_AGAIN,
     "authorization_code_rejected": TRY_AGAIN,
-    "identity_in_use": (
+    "identity_in_use": gettext_lazy(
         "This {provider} account is already connected to another {site} account. "
         "Sign in to that account to use it, or disconnect it there first."
     ),
-    "email_in_use": (
+    "email_in_use": gettext_lazy(
         "An account with this email address already exists. Sign in to it first, then connect "
         "{provider} on the Sign-in methods page."
     ),
-    "profile_email_missing": (
+    "profile_email_missing": gettext_lazy(
         "{provider} did not share an email address. Allow access to your email address, "
         "or create an account with your email address and a password."
     ),
-    "disconnect_disallowed": (
+    "disconnect_disallowed": gettext_lazy(
         "This is your only way to sign in, so it cannot be disconnected. "
         "Set a password or connect another account first."
     ),
-    "email_verification_rejected": (
+    "email_verification_rejected": gettext_lazy(
         "That confirmation link has expired or was already used. Sign in with {provider} again "
         "to get a new one."
     ),
@@ -47,8 +52,10 @@ MESSAGES = {
     "rate_limited": PROVIDER_DOWN,
     "tls_error": PROVIDER_DOWN,
 }
-UNVERIFIED = "{provider} has not confirmed your email address yet. Confirm it there, then try again."
-DEFAULT = "Signing in with {provider} did not work. Please try again, or sign in another way."
+UNVERIFIED = gettext_lazy(
+    "{provider} has not confirmed your email address yet. Confirm it there, then try again."
+)
+DEFAULT = gettext_lazy("Signing in with {provider} did not work. Please try again, or sign in another way.")
 
 
 class SocialAuthErrorMiddleware(SocialAuthExceptionMiddleware):
@@ -59,7 +66,7 @@ class SocialAuthErrorMiddleware(SocialAuthExceptionMiddleware):
             return super().get_message(request, exception)
         text = UNVERIFIED if exception.claim == "email_verified" else MESSAGES.get(exception.code, DEFAULT)
         backend = getattr(request, "backend", None)
-        provider = provider_title(backend.name) if backend is not None else "The provider"
+        provider = provider_title(backend.name) if backend is not None else gettext("The provider")
         return text.format(provider=provider, site=settings.SITE_NAME)
 
     def dispatch_error(

@@ -21,6 +21,7 @@ from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from social_core.backends.facebook import FacebookOAuth2
 from social_core.backends.github import GithubOAuth2
 from social_core.backends.google import BaseGoogleAuth
@@ -207,7 +208,9 @@ def record_link(strategy, backend, user=None, new_association=False, *args, **kw
         _email_new_sign_in_method(request, user=user, backend=backend, details=kwargs.get("details") or {})
     if not kwargs.get(TOKEN_EXCHANGE) and request.user.is_authenticated:
         messages.success(
-            request, f"{provider_title(backend.name)} is connected. You can now sign in with it."
+            request,
+            _("%(provider)s is connected. You can now sign in with it.")
+            % {"provider": provider_title(backend.name)},
         )
 
 

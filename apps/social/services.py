@@ -9,6 +9,7 @@ import requests
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from social_django.models import UserSocialAuth
 
 from apps.accounts.forms import AVATAR_MAX_BYTES, reencode_avatar
@@ -19,7 +20,7 @@ from apps.social.providers import DEFAULT_ICON, ICONS, enabled_providers, provid
 
 log = logging.getLogger(__name__)
 
-LAST_METHOD_MESSAGE = (
+LAST_METHOD_MESSAGE = gettext_lazy(
     "This is your only way to sign in, so it cannot be disconnected. "
     "Set a password or connect another account first."
 )

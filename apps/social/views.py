@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from social_django.models import UserSocialAuth
 
@@ -34,7 +35,9 @@ def disconnect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except PermissionDenied as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, f"{provider_title(identity.provider)} is disconnected.")
+        messages.success(
+            request, _("%(provider)s is disconnected.") % {"provider": provider_title(identity.provider)}
+        )
     return redirect("identities:sign-in-methods")
 
 

@@ -15,6 +15,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncHour
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import get_access_token_model
 
 from apps.accounts.models import User
@@ -36,7 +37,7 @@ def _by(staff: User) -> dict:
 def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Give a reason: the developer or person will read it.")
+        raise ValidationError(_("Give a reason: the developer or person will read it."))
     return reason[:1000]
 
 
@@ -60,7 +61,7 @@ def suspend_application(*, application: Application, staff: User, reason: str, r
     if not Application.objects.filter(pk=application.pk, suspended=False).update(
         suspended=True, suspended_reason=reason, suspended_at=timezone.now(), suspended_by=staff
     ):
-        raise ValidationError(f"{application.name} is suspended already.")
+        raise ValidationError(_("%(app)s is suspended already.") % {"app": application.name})
     rowcache.forget_row(application)  # its tokens are validated from the cache
     application.refresh_from_db()
     record(
@@ -78,7 +79,7 @@ def reinstate_application(*, application: Application, staff: User, request: Htt
     if not Application.objects.filter(pk=application.pk, suspended=True).update(
         suspended=False, suspended_reason="", suspended_at=None, suspended_by=None
     ):
-        raise ValidationError(f"{application.name} is not suspended.")
+        raise ValidationError(_("%(app)s is not suspended.") % {"app": application.name})
     rowcache.forget_row(application)  # its tokens are validated from the cache
     application.refresh_from_db()
     record(
@@ -103,14 +104,14 @@ def search_people(query: str):
     ]
 
 
-def _not_yourself(person: User, staff: User, what: str) -> None:
+def _not_yourself(person: User, staff: User, message: str) -> None:
     if person.pk == staff.pk:
-        raise ValidationError(f"You can't {what} your own account here.")
+        raise ValidationError(message)
 
 
 def sign_out_everywhere(*, person: User, staff: User, request: HttpRequest) -> int:
     """End every session of `person` (allauth's usersessions); return how many."""
-    _not_yourself(person, staff, "sign out")
+    _not_yourself(person, staff, _("You can't sign out your own account here."))
     count = end_sessions(user=person, sessions=list(UserSession.objects.filter(user=person)))
     record(Kind.SIGNED_OUT_EVERYWHERE, user=person, request=request, sessions=count, **_by(staff))
     return count
@@ -118,10 +119,10 @@ def sign_out_everywhere(*, person: User, staff: User, request: HttpRequest) -> i
 
 def lock_account(*, person: User, staff: User, reason: str, request: HttpRequest) -> None:
     """No sign-in (allauth refuses inactive accounts), no session, no working token, until unlocked."""
-    _not_yourself(person, staff, "lock")
+    _not_yourself(person, staff, _("You can't lock your own account here."))
     reason = _reason(reason)
     if not User.objects.filter(pk=person.pk, is_active=True).update(is_active=False):
-        raise ValidationError(f"{person.email} is locked already.")
+        raise ValidationError(_("%(email)s is locked already.") % {"email": person.email})
     rowcache.forget_row(person)  # their tokens and keys are validated from the cache
     person.is_active = False
     count = end_sessions(user=person, sessions=list(UserSession.objects.filter(user=person)))
@@ -130,7 +131,7 @@ def lock_account(*, person: User, staff: User, reason: str, request: HttpRequest
 
 def unlock_account(*, person: User, staff: User, request: HttpRequest) -> None:
     if not User.objects.filter(pk=person.pk, is_active=False).update(is_active=True):
-        raise ValidationError(f"{person.email} is not locked.")
+        raise ValidationError(_("%(email)s is not locked.") % {"email": person.email})
     rowcache.forget_row(person)  # their tokens and keys are validated from the cache
     person.is_active = True
     record(Kind.ACCOUNT_UNLOCKED, user=person, request=request, **_by(staff))
@@ -138,15 +139,15 @@ def unlock_account(*, person: User, staff: User, request: HttpRequest) -> None:
 
 def reset_second_factor(*, person: User, staff: User, note: str, request: HttpRequest) -> int:
     """Remove every authenticator (TOTP, passkeys, recovery codes) after staff checked who asks."""
-    _not_yourself(person, staff, "reset the second factor of")
+    _not_yourself(person, staff, _("You can't reset the second factor of your own account here."))
     note = note.strip()
     if not note:
-        raise ValidationError("Note how you checked their identity.")
+        raise ValidationError(_("Note how you checked their identity."))
     authenticators = Authenticator.objects.filter(user=person)
     types = sorted(set(authenticators.values_list("type", flat=True)))
     if not types:
-        raise ValidationError(f"{person.email} has no second factor.")
-    count, _ = authenticators.delete()
+        raise ValidationError(_("%(email)s has no second factor.") % {"email": person.email})
+    count, _kinds = authenticators.delete()
     record(Kind.MFA_RESET, user=person, request=request, removed=types, note=note[:1000], **_by(staff))
     return count
 

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import User
@@ -94,7 +95,7 @@ def verification_approve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _done(
         request,
         lambda: verification.approve(application=app, staff=request.user, request=request),
-        f"{app.name} is verified. Its developer gets an email.",
+        _("%(app)s is verified. Its developer gets an email.") % {"app": app.name},
     )
     return redirect("staff:verification-queue")
 
@@ -110,7 +111,7 @@ def verification_reject(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: verification.reject(
             application=app, staff=request.user, reason=form.cleaned_data["reason"], request=request
         ),
-        f"{app.name} is not verified. Its developer gets your reason by email.",
+        _("%(app)s is not verified. Its developer gets your reason by email.") % {"app": app.name},
     )
     return redirect("staff:verification-queue")
 
@@ -148,7 +149,7 @@ def app_suspend(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: services.suspend_application(
             application=app, staff=request.user, reason=form.cleaned_data["reason"], request=request
         ),
-        f"{app.name} is suspended: its tokens stopped working.",
+        _("%(app)s is suspended: its tokens stopped working.") % {"app": app.name},
     )
     return redirect("staff:app-detail", pk=app.pk)
 
@@ -159,7 +160,7 @@ def app_reinstate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _done(
         request,
         lambda: services.reinstate_application(application=app, staff=request.user, request=request),
-        f"{app.name} is reinstated.",
+        _("%(app)s is reinstated.") % {"app": app.name},
     )
     return redirect("staff:app-detail", pk=app.pk)
 
@@ -208,7 +209,7 @@ def person_lock(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: services.lock_account(
             person=person, staff=request.user, reason=form.cleaned_data["reason"], request=request
         ),
-        f"{person.email} is locked and signed out everywhere.",
+        _("%(email)s is locked and signed out everywhere.") % {"email": person.email},
     )
     return redirect("staff:person-detail", pk=person.pk)
 
@@ -219,7 +220,7 @@ def person_unlock(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _done(
         request,
         lambda: services.unlock_account(person=person, staff=request.user, request=request),
-        f"{person.email} can sign in again.",
+        _("%(email)s can sign in again.") % {"email": person.email},
     )
     return redirect("staff:person-detail", pk=person.pk)
 
@@ -230,7 +231,7 @@ def person_sign_out(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _done(
         request,
         lambda: services.sign_out_everywhere(person=person, staff=request.user, request=request),
-        f"{person.email} is signed out everywhere.",
+        _("%(email)s is signed out everywhere.") % {"email": person.email},
     )
     return redirect("staff:person-detail", pk=person.pk)
 
@@ -246,6 +247,7 @@ def person_reset_mfa(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lambda: services.reset_second_factor(
             person=person, staff=request.user, note=form.cleaned_data["note"], request=request
         ),
-        f"{person.email} has no second factor now; they can set one up after signing in.",
+        _("%(email)s has no second factor now; they can set one up after signing in.")
+        % {"email": person.email},
     )
     return redirect("staff:person-detail", pk=person.pk)

@@ -6,7 +6,8 @@ document.addEventListener("click", (event) => {
   if (!source || !navigator.clipboard) return;
   navigator.clipboard.writeText(source.value ?? source.textContent.trim()).then(() => {
     const label = button.textContent;
-    button.textContent = "Copied";
+    // The page gives the translated word (data-copied-label); English is only the fallback.
+    button.textContent = button.dataset.copiedLabel || "Copied";
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });

@@ -100,6 +100,7 @@ def test_profile_put_empties_the_fields_left_out(client, user, api_key):
         "display_name": "Ada",
         "bio": "",
         "website": "",
+        "language": "",
         "avatar": None,
         "updated": None,
     }

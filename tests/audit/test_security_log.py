@@ -42,7 +42,7 @@ def test_newest_event_comes_first(auth_client, user):
     record(Kind.EMAIL_ADDED, user=user)
     shown = texts(auth_client.get(URL), "p", "event-kind")
     # A new email address also carries a "Check" badge; the order is what matters here.
-    assert shown[0].startswith(Kind.EMAIL_ADDED.label) and shown[1] == Kind.PASSWORD_CHANGED.label
+    assert shown[0].startswith(str(Kind.EMAIL_ADDED.label)) and shown[1] == Kind.PASSWORD_CHANGED.label
 
 
 def test_log_is_paginated(auth_client, user):

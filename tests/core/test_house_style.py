@@ -1,7 +1,7 @@
 """One voice in English: allauth's strings in the house style, from the catalogue in locale/en."""
 
+import ast
 import gettext
-import re
 from pathlib import Path
 
 import pytest
@@ -9,22 +9,52 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 pytestmark = pytest.mark.django_db
-CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES"
+LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
-def po_entries() -> dict[str, str]:
-    text = (CATALOGUE / "django.po").read_text()
-    pairs = re.findall(r'^msgid "((?:[^"\\]|\\.)+)"\nmsgstr "((?:[^"\\]|\\.)*)"$', text, re.M)
-    return {msgid.replace('\\"', '"'): msgstr.replace('\\"', '"') for msgid, msgstr in pairs}
+def po_catalogue(path: Path) -> dict:
+    """What msgfmt compiles from a .po: {msgid: msgstr}, {(msgid, n): msgstr[n]} for plurals,
+    `context\x04msgid` with a msgctxt, as GNUTranslations keys them. Fuzzy, untranslated and
+    obsolete (#~) entries are left out, as msgfmt leaves them out."""
+    catalogue, entry, key, fuzzy = {}, {}, None, False
+
+    def flush():
+        if "msgid" in entry and not fuzzy:
+            msgid = entry["msgid"] if "msgctxt" not in entry else f"{entry['msgctxt']}\x04{entry['msgid']}"
+            forms = {k: v for k, v in entry.items() if k.startswith("msgstr")}
+            for name, value in forms.items():
+                index = name[len("msgstr[") : -1] if "[" in name else None
+                if value or msgid == "":
+                    catalogue[msgid if index is None else (msgid, int(index))] = value
+
+    for line in [*path.read_text().splitlines(), ""]:
+        if not line.strip():
+            flush()
+            entry, key, fuzzy = {}, None, False
+        elif line.startswith("#,"):
+            fuzzy = "fuzzy" in line
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            entry[key] += ast.literal_eval(line)
+        else:
+            key, _, value = line.partition(" ")
+            entry[key] = ast.literal_eval(value)
+    return catalogue
 
 
-def test_the_committed_mo_is_compiled_from_the_po():
-    with (CATALOGUE / "django.mo").open("rb") as f:
-        compiled = gettext.GNUTranslations(f)
-    entries = po_entries()
-    assert entries, "no entries parsed from django.po"
-    stale = {msgid for msgid, msgstr in entries.items() if compiled.gettext(msgid) != msgstr}
-    assert not stale, f"locale/en/LC_MESSAGES/django.mo is out of date (run `make messages`): {stale}"
+@pytest.mark.parametrize("po", sorted(LOCALE.glob("*/LC_MESSAGES/django.po")), ids=lambda p: p.parts[-3])
+def test_the_committed_mo_is_compiled_from_the_po(po):
+    with po.with_suffix(".mo").open("rb") as f:
+        compiled = gettext.GNUTranslations(f)._catalog
+    expected = po_catalogue(po)
+    assert len(expected) > 1, f"no entries parsed from {po}"
+    expected.pop("", None)  # the header: msgfmt rewrites it
+    compiled = {key: value for key, value in compiled.items() if key != ""}
+    stale = {key for key in expected.keys() | compiled.keys() if expected.get(key) != compiled.get(key)}
+    assert not stale, (
+        f"{po.with_suffix('.mo')} is out of date (run `make messages`): {sorted(map(str, stale))}"
+    )
 
 
 def test_sign_in_page_speaks_in_sentence_case_without_colons(client):

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.oauth2_validators import is_valid_resource_uri
@@ -53,9 +55,11 @@ from apps.oauth.supported import (
 FRIENDLY_ERRORS = [
     (
         (oauth_errors.InvalidClientIdError, oauth_errors.MissingClientIdError),
-        "This app isn't registered",
-        "The link you followed names an app that {site} doesn't know. Nothing was shared. "
-        "Go back to the app and try again, or tell its developer.",
+        gettext_lazy("This app isn't registered"),
+        gettext_lazy(
+            "The link you followed names an app that {site} doesn't know. Nothing was shared. "
+            "Go back to the app and try again, or tell its developer."
+        ),
     ),
     (
         (
@@ -63,9 +67,11 @@ FRIENDLY_ERRORS = [
             oauth_errors.MissingRedirectURIError,
             oauth_errors.MismatchingRedirectURIError,
         ),
-        "This app asked to send you somewhere unexpected",
-        "{site} only sends you back to addresses the app's developer registered, and this one isn't. "
-        "Nothing was shared. Go back to the app and try again, or tell its developer.",
+        gettext_lazy("This app asked to send you somewhere unexpected"),
+        gettext_lazy(
+            "{site} only sends you back to addresses the app's developer registered, and this one isn't. "
+            "Nothing was shared. Go back to the app and try again, or tell its developer."
+        ),
     ),
 ]
 
@@ -91,19 +97,25 @@ def _with_params(uri: str, params: dict) -> str:
 # Why a pushed request's request_uri leads nowhere (RFC 9126 4): (title, help) for the page.
 PUSHED_PROBLEMS = {
     "unknown": (
-        "This sign-in link isn't valid",
-        "The app's sign-in request is unknown here, or was made by another app. Nothing was shared. "
-        "Go back to the app and try again.",
+        gettext_lazy("This sign-in link isn't valid"),
+        gettext_lazy(
+            "The app's sign-in request is unknown here, or was made by another app. Nothing was shared. "
+            "Go back to the app and try again."
+        ),
     ),
     "expired": (
-        "This sign-in link has expired",
-        "The app's sign-in request was only valid for a minute. Nothing was shared. "
-        "Go back to the app and start signing in again.",
+        gettext_lazy("This sign-in link has expired"),
+        gettext_lazy(
+            "The app's sign-in request was only valid for a minute. Nothing was shared. "
+            "Go back to the app and start signing in again."
+        ),
     ),
     "used": (
-        "This sign-in link was already used",
-        "Each sign-in request works once, in the browser that first opened it. "
-        "Go back to the app and start signing in again.",
+        gettext_lazy("This sign-in link was already used"),
+        gettext_lazy(
+            "Each sign-in request works once, in the browser that first opened it. "
+            "Go back to the app and start signing in again."
+        ),
     ),
 }
 
@@ -306,8 +318,8 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
         if requested is None or application is None:
             return self.failure(
-                "This request has expired",
-                "Go back to the app and start signing in again. Nothing was shared.",
+                _("This request has expired"),
+                _("Go back to the app and start signing in again. Nothing was shared."),
             )
         data = form.cleaned_data
         if data["allow"]:
@@ -330,7 +342,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         return super().form_valid(form)
 
     def form_invalid(self, form):
-        return self.failure("Something went wrong", "Go back to the app and start signing in again.")
+        return self.failure(_("Something went wrong"), _("Go back to the app and start signing in again."))
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         # The code (DOT's Grant row) and the decision that allowed it are stored together or not
@@ -347,7 +359,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
         """Anonymous: validate first (bad clients get an error page), then sign in or answer."""
         request = self.request
         if request.method == "POST":
-            return self.failure("You were signed out", "Go back to the app and start signing in again.")
+            return self.failure(_("You were signed out"), _("Go back to the app and start signing in again."))
         try:
             _scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
@@ -371,9 +383,9 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
                     client_id=application.client_id,
                     parameters=self.pushed_parameters,
                 )
-            messages.info(request, f"{application.name} asks you to sign in again.")
+            messages.info(request, _("%(app)s asks you to sign in again.") % {"app": application.name})
         else:
-            messages.info(request, f"Sign in to continue to {application.name}.")
+            messages.info(request, _("Sign in to continue to %(app)s.") % {"app": application.name})
         mark_reauth_requested(request, digest=digest)
         return redirect_to_login(self.entry_path, resolve_url(self.get_login_url()))
 
@@ -423,7 +435,7 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
 
     def error_response(self, error, application, **kwargs):
         site = settings.SITE_NAME
-        title, help_text = "This request can't be completed", "Go back to the app and try again."
+        title, help_text = _("This request can't be completed"), _("Go back to the app and try again.")
         for classes, friendly_title, friendly_help in FRIENDLY_ERRORS:
             if isinstance(error.oauthlib_error, classes):
                 title, help_text = friendly_title, friendly_help.format(site=site)

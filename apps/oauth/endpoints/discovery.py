@@ -57,6 +57,9 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 # request_uri is another thing, advertised by the endpoint above (RFC 9126 5).
                 "request_uri_parameter_supported": False,
                 "authorization_response_iss_parameter_supported": True,
+                # The pages speak these (apps.accounts.languages); `locale` is the saved one.
+                "ui_locales_supported": supported.ui_locales(),
+                "claims_locales_supported": supported.ui_locales(),
                 # RFC 9449 5.1: the token endpoint, the API and userinfo take DPoP proofs.
                 "dpop_signing_alg_values_supported": list(supported.DPOP_SIGNING_ALGS),
             }
