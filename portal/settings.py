@@ -313,6 +313,11 @@ OAUTH2_PROVIDER = {
 GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS = env_int(
     "GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS", 30 * 86400, minimum=60
 )
+# DPoP (RFC 9449, apps.oauth.dpop): how far a proof's iat may stray from now, how long a nonce
+# we issued stays good, and whether every client (not only apps that require DPoP) needs one.
+GATEHOUSE_DPOP_PROOF_SECONDS = env_int("GATEHOUSE_DPOP_PROOF_SECONDS", 60, minimum=5)
+GATEHOUSE_DPOP_NONCE_SECONDS = env_int("GATEHOUSE_DPOP_NONCE_SECONDS", 300, minimum=10)
+GATEHOUSE_DPOP_NONCES = env_bool("GATEHOUSE_DPOP_NONCES", False)
 # Requests per minute to each of the token, PAR, device-authorization, introspection and
 # revocation endpoints, per client and per client address; counted in the cache.
 GATEHOUSE_OAUTH_RATE_PER_CLIENT = env_int("GATEHOUSE_OAUTH_RATE_PER_CLIENT", 600, minimum=1)

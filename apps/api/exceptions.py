@@ -16,6 +16,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 from apps.api.permissions import InsufficientScope
+from apps.oauth import dpop
 
 REALM = "api"
 
@@ -83,6 +84,11 @@ def api_exception_handler(exc: Exception, context: dict):
         reason.setdefault("error_description", body["error_description"])
         body["error_description"] = str(reason["error_description"])
         response["WWW-Authenticate"] = build_bearer_challenge(request, oauth2_error=reason, realm=REALM)
+        # RFC 9449 7.1: a request that used DPoP, or was refused for it, gets a DPoP challenge.
+        for header, value in (dpop.challenge(request._request, reason, realm=REALM) or {}).items():
+            response[header] = value
+        if getattr(request._request, "gatehouse_dpop_error", None) is not None:
+            body["error"] = request._request.gatehouse_dpop_error.error
     elif isinstance(exc, InsufficientScope):
         body["scope"] = " ".join(exc.scopes)
         reason = {"error": code, "error_description": body["error_description"], "scope": body["scope"]}

@@ -129,6 +129,16 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
             ),
             error="invalid_request",
         )
+    if application.dpop_required:  # RFC 9449: not part of this URL, but where the next step fails
+        explanation.add(
+            _("DPoP"),
+            "warn",
+            _(
+                "This app requires DPoP (its Settings say so): when it exchanges the code, its token "
+                "request must carry a DPoP proof with a nonce from Gatehouse, and it must call APIs with "
+                "Authorization: DPoP and a fresh proof each time."
+            ),
+        )
     _check_gatehouse_rules(explanation, query, [name for name in repeated if name not in REPEATABLE])
     if pkce_sent:
         _check_pkce_s256(explanation, query)

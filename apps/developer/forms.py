@@ -215,14 +215,22 @@ class ApplicationForm(forms.ModelForm):
             "allowed_scopes",
             "required_scopes",
             "require_pushed_authorization_requests",
+            "require_dpop",
         ]
         labels = {
+            "require_dpop": _("Require DPoP-bound tokens"),
             "require_pushed_authorization_requests": _("Require pushed authorization requests (PAR)"),
             "redirect_uris": _("Redirect URIs"),
             "post_logout_redirect_uris": _("Sign-out redirect URIs"),
             "allowed_origins": _("Allowed origins"),
         }
         help_texts = {
+            "require_dpop": _(
+                "Your app makes a key pair and signs a small proof with it for every request (DPoP, "
+                "RFC 9449). Gatehouse then ties each token to that key, so a token that leaks is useless "
+                "to anyone without the key. Tick this once your app does: token requests without a "
+                "proof are refused, and each proof must carry a fresh nonce from Gatehouse."
+            ),
             "description": _("One or two sentences on what your app does, shown on the consent screen."),
             "logo": _("PNG, JPEG, WebP or GIF, at least 64x64 pixels, up to 1 MB. We make it a 256x256 PNG."),
             "redirect_uris": _(

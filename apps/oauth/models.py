@@ -94,8 +94,18 @@ class Application(AbstractApplication):
         default=False, help_text="Sign-in requests must be pushed to /o/par/ first."
     )
 
+    # RFC 9449: every token request must carry a DPoP proof (apps.oauth.dpop), with a nonce.
+    require_dpop = models.BooleanField(
+        default=False, help_text="Tokens are issued only bound to a DPoP key, never as plain bearer tokens."
+    )
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    @property
+    def dpop_required(self) -> bool:
+        """Whether every token of this app must be DPoP-bound (apps.oauth.dpop)."""
+        return self.require_dpop
 
     @property
     def verified(self) -> bool:
@@ -347,3 +357,37 @@ class PushedAuthorizationRequest(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires <= timezone.now()
+
+
+class DPoPBinding(models.Model):
+    """RFC 9449: the key a token is bound to, by its RFC 7638 thumbprint (`cnf.jkt`). One row
+    per bound access token, and per bound refresh token (public clients'); gone with its token.
+    Written once, as the token is issued: the bearer cache loads it with the access token."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dpop_binding",
+    )
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dpop_binding",
+    )
+    jkt = models.CharField(max_length=43)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(access_token__isnull=False, refresh_token__isnull=True)
+                | models.Q(access_token__isnull=True, refresh_token__isnull=False),
+                name="dpop_binding_one_token",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"DPoP binding {self.jkt}"

@@ -49,6 +49,10 @@ def ui_locales() -> list[str]:
 # but those whose app says so (Application.require_pushed_authorization_requests).
 REQUIRE_PUSHED_AUTHORIZATION_REQUESTS = False
 
+# DPoP proofs (RFC 9449) are accepted from every client, and required by apps that say so
+# (Application.dpop_required); the algorithms a proof may be signed with (apps.oauth.dpop).
+DPOP_SIGNING_ALGS = ("ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA")
+
 # PKCE is required of every client, with S256 only (RFC 9700 2.1.1).
 CODE_CHALLENGE_METHODS = ("S256",)
 # BASE64URL(SHA256(code_verifier)) is always 43 characters (RFC 7636 4.2).

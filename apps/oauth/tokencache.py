@@ -1,5 +1,6 @@
 """Access tokens validated from the shared cache (apps.core.rowcache): DOT's lookup, cached."""
 
+from django.db.models import F
 from oauth2_provider.models import get_access_token_model
 
 from apps.core import rowcache
@@ -16,9 +17,13 @@ def track_tokens() -> None:
 
 
 def load_access_token(checksum: str):
-    """The access token with this checksum, its user and application loaded; None if unknown."""
+    """The access token with this checksum, its user and application loaded; None if unknown.
+
+    Its DPoP key thumbprint (`dpop_jkt`, None when unbound) comes in the same statement and is
+    cached with it: a binding is written with its token and never changes (apps.oauth.dpop).
+    """
     return rowcache.fetch(
-        AccessToken.objects.all(),
+        AccessToken.objects.annotate(dpop_jkt=F("dpop_binding__jkt")),
         kind="access_token",
         field="token_checksum",
         value=checksum,

@@ -41,7 +41,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import supported
+from apps.oauth import dpop, supported
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -177,7 +177,16 @@ class GatehouseOAuthLibCore(OAuthLibCore):
         scheme, _, credentials = headers.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
         if scheme.lower() == "basic" and scheme != "Basic":
             headers["HTTP_AUTHORIZATION"] = headers["Authorization"] = f"Basic {credentials.strip()}"
-        return headers
+        return dpop.as_bearer(headers)  # RFC 9449 7.1: `Authorization: DPoP <token>`
+
+    # DPoP: the validator checks a token's proof against the Django request (apps.oauth.dpop).
+    def verify_request(self, request, scopes):
+        with dpop.resource_request(request):
+            return super().verify_request(request, scopes)
+
+    def create_userinfo_response(self, request):
+        with dpop.resource_request(request):
+            return super().create_userinfo_response(request)
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         # Set even when None, so a request parameter of the same name can never stand in.
@@ -247,6 +256,16 @@ class GatehouseValidator(OAuth2Validator):
         cache: no SQL on a hit, one statement on a miss; revocation invalidates it at once."""
         return load_access_token(code_hash(token))
 
+    def _get_token_from_authentication_server(self, token, url, bearer, credentials):
+        """Resource-server mode: DOT's introspection, then the token's DPoP binding, which
+        DOT's copy of the answer leaves out (RFC 9449 6.2); unknowable means refused."""
+        access_token = super()._get_token_from_authentication_server(token, url, bearer, credentials)
+        if access_token is not None and not dpop.learn_introspected_binding(
+            access_token, token, url, bearer, credentials
+        ):
+            return None
+        return access_token
+
     def validate_bearer_token(self, token, scopes, request):
         """DOT's check, which refuses a suspended app's tokens (`Application.is_usable`), then
         the token's user, loaded with it: a locked account's tokens stop without being revoked.
@@ -264,6 +283,12 @@ class GatehouseValidator(OAuth2Validator):
                 "error_description": "The access token is invalid.",
             }
             return False
+        try:
+            dpop.check_resource(token, request.access_token)  # RFC 9449 7: bound tokens need a proof
+        except dpop.DPoPError as refused:
+            request.access_token = request.user = request.client = None
+            request.oauth2_error = {"error": refused.error, "error_description": refused.description}
+            return False
         return True
 
     # --- Grants that do not exist -------------------------------------------------------
@@ -271,6 +296,7 @@ class GatehouseValidator(OAuth2Validator):
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         """DOT lets any grant refresh; only the grants that issue refresh tokens may, so turning
         the authorization-code and device grants off also ends the refresh tokens they issued."""
+        dpop.enforce_token_policy(client, request)  # RFC 9449 5, 8: an app's DPoP and nonce rules
         if grant_type == "refresh_token":
             return client.allows_grant_type(*supported.REFRESHING_GRANTS)
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
@@ -392,6 +418,7 @@ class GatehouseValidator(OAuth2Validator):
         # met a rotated token and answered with the new pair, whose plaintext we never keep.
         presented = (
             RefreshToken.objects.select_for_update()
+            .annotate(dpop_jkt=dpop.refresh_token_jkt())  # its DPoP binding, in the same statement
             .filter(token_checksum=code_hash(refresh_token))
             .order_by(F("revoked").desc(nulls_first=True))
             .first()
@@ -423,6 +450,10 @@ class GatehouseValidator(OAuth2Validator):
         rt = request.refresh_token_instance
         if rt.user is not None and not rt.user.is_active:
             return False  # staff locked the account: no new tokens until they unlock it
+        # RFC 9449 5: a bound refresh token needs a proof by the same key.
+        dpop.check_refresh_token_binding(
+            presented if getattr(presented, "pk", None) == rt.pk else rt, request
+        )
         family = TokenFamily.objects.filter(family=rt.token_family).first() if rt.token_family else None
         # The record says when the family ends; without it (swept by cleartokenfamilies, which
         # keeps it only a token lifetime past that end) the family has ended.
@@ -444,6 +475,7 @@ class GatehouseValidator(OAuth2Validator):
             # A new family starts with the code or device that was spent for it.
             RefreshToken.objects.filter(pk=refresh_token.pk).update(token_family=family.family)
             refresh_token.token_family = family.family
+        dpop.bind_refresh_token(refresh_token, request)  # public clients' (RFC 9449 5)
         return refresh_token
 
     # --- Device authorization grant (RFC 8628) ------------------------------------------
@@ -538,9 +570,11 @@ class GatehouseValidator(OAuth2Validator):
             (token.get("id_token"), issued if isinstance(issued, IDToken) else None)
         )
         try:
-            return super()._create_access_token(expires, request, token, source_refresh_token)
+            access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         finally:
             _issued_id_token.reset(context)
+        dpop.bind_access_token(access_token, token)  # to the request's DPoP key, if it has one
+        return access_token
 
     def _load_id_token(self, token):
         jwt, issued = _issued_id_token.get()

@@ -220,3 +220,30 @@ def test_resource_server_refuses_what_lives_on_the_authorization_server(
     assert len(client.get("/api/connected-apps/", headers=bearer(token)).json()) == 1
     still = requests.get(f"{resource_server_url}/api/token/info/", headers=bearer(token), timeout=10)
     assert still.status_code == 200
+
+
+def test_resource_server_checks_dpop_proofs_of_bound_tokens(client, user, application, resource_server_url):
+    """RFC 9449 6.2 and 7: introspection names the key; the resource server checks the proof."""
+    from tests.dpop_client import DPoPKey, dpop_auth
+    from tests.oauth.test_dpop import exchange
+
+    key = DPoPKey()
+    token = exchange(client, application, key, user=user).json()["access_token"]
+    info = f"{resource_server_url}/api/token/info/"
+
+    def call(proof_key: DPoPKey, *, scheme="DPoP", **claims):
+        headers = {"Authorization": f"{scheme} {token}"}
+        headers["DPoP"] = proof_key.proof("GET", info, access_token=token, **claims)
+        return requests.get(info, headers=headers, timeout=10)
+
+    assert call(key).status_code == 200
+    stolen_as_bearer = call(key, scheme="Bearer")
+    assert stolen_as_bearer.status_code == 401
+    assert stolen_as_bearer.headers["WWW-Authenticate"].startswith("DPoP ")
+    assert call(DPoPKey()).status_code == 401
+    assert call(key, htu=f"{resource_server_url}/api/me/").status_code == 401
+    assert call(key).status_code == 200  # a fresh proof still works, from the cached answer
+    proof = dpop_auth(token, key.proof("GET", info, access_token=token))
+    headers = {"Authorization": proof["HTTP_AUTHORIZATION"], "DPoP": proof["HTTP_DPOP"]}
+    assert requests.get(info, headers=headers, timeout=10).status_code == 200
+    assert requests.get(info, headers=headers, timeout=10).status_code == 401  # replayed

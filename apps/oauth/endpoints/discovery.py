@@ -60,6 +60,8 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 # The pages speak these (apps.accounts.languages); `locale` is the saved one.
                 "ui_locales_supported": supported.ui_locales(),
                 "claims_locales_supported": supported.ui_locales(),
+                # RFC 9449 5.1: the token endpoint, the API and userinfo take DPoP proofs.
+                "dpop_signing_alg_values_supported": list(supported.DPOP_SIGNING_ALGS),
             }
         )
         data.pop("client_id_metadata_document_supported", None)

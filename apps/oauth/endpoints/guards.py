@@ -85,12 +85,13 @@ class CorsMixin:
             if origin_registered(origin):
                 response["Access-Control-Allow-Origin"] = origin
                 response["Access-Control-Allow-Methods"] = self.cors_methods
-                response["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+                response["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"  # RFC 9449
                 response["Access-Control-Max-Age"] = "600"
         else:
             response = super().dispatch(request, *args, **kwargs)
             if origin and origin_registered(origin, self.cors_application(request)):
                 response["Access-Control-Allow-Origin"] = origin
+                response["Access-Control-Expose-Headers"] = "DPoP-Nonce, WWW-Authenticate"
         patch_vary_headers(response, ["Origin"])
         return response
 

@@ -17,6 +17,7 @@ from oauth2_provider.utils import parse_bearer_token
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import see_other_as_get
+from apps.oauth import dpop
 from apps.oauth.endpoints.guards import CorsMixin, oauth_error
 from apps.oauth.models import Application
 from apps.oauth.revocation import revoke_tokens
@@ -44,7 +45,7 @@ class UserInfoView(CorsMixin, dot_views.UserInfoView):
 
     def access_token(self, request: HttpRequest):
         """The stored access token the Authorization header carries, if any (live or not)."""
-        token = parse_bearer_token(request.META.get("HTTP_AUTHORIZATION"))
+        token = parse_bearer_token(dpop.bearer_form(request.META.get("HTTP_AUTHORIZATION", "")))
         if not token:
             return None
         return (
@@ -90,7 +91,13 @@ class UserInfoView(CorsMixin, dot_views.UserInfoView):
             error = "insufficient_scope"
         if error == "insufficient_scope":
             return bearer_error(error, "The access token lacks the openid scope.", status=403, scope="openid")
-        return bearer_error(error, description, status=response.status_code)
+        refused = getattr(request, "gatehouse_dpop_error", None)  # RFC 9449 7.1 (apps.oauth.dpop)
+        if refused is not None:
+            error, description = refused.error, refused.description
+        response = bearer_error(error, description, status=response.status_code)
+        for header, value in (dpop.challenge(request, {"error": error}, realm="userinfo") or {}).items():
+            response[header] = value
+        return response
 
 
 # as_view() takes csrf_exempt and login_not_required from the class's own dispatch.

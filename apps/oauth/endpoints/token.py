@@ -19,7 +19,7 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 
 from apps.core import logs, metrics
 from apps.core.http import basic_credentials_present
-from apps.oauth import supported
+from apps.oauth import dpop, supported
 from apps.oauth.endpoints.guards import (
     BODY_CONTENT_TYPES,
     CorsMixin,
@@ -61,6 +61,17 @@ class TokenView(CorsMixin, EndpointGuardMixin, dot_views.TokenView):
         # spent and revokes what it produced, and never deletes a token still being answered.
         with transaction.atomic():
             return self.authorization_flow_token_response(request)
+
+    def create_token_response(self, request):
+        # DPoP (RFC 9449 5): a proof is checked before oauthlib runs; what it issues is bound to its key.
+        try:
+            proof = dpop.check_token_request(request)
+        except dpop.DPoPError as refused:
+            return None, *dpop.token_error(refused)
+        with dpop.token_request_proof(proof):
+            url, headers, body, status = super().create_token_response(request)
+        dpop.fresh_nonce_for(proof, headers)
+        return url, headers, body, status
 
     def authorization_flow_token_response(self, request, *args, **kwargs):
         if app_authorized.has_listeners(type(self)):
@@ -184,4 +195,5 @@ class IntrospectTokenView(EndpointGuardMixin, dot_views.IntrospectTokenView):
             data["sub"] = str(token.user_id)
         if token.resource:
             data["aud"] = token.resource  # RFC 8707
+        data.update(dpop.introspection_members(token))  # RFC 9449 6.2: token_type DPoP, cnf.jkt
         return data
