@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
@@ -74,7 +74,10 @@ class AppKind:
         """The title inside a sentence: "web server app", but _("TV or device") keeps its capitals."""
         title = str(self.title)
         first = title.split()[0]
-        return title if first.isupper() else title[:1].lower() + title[1:]
+        # German capitalises nouns, so "Webserver-App" keeps its capital inside a sentence too.
+        if first.isupper() or (get_language() or "").startswith("de"):
+            return title
+        return title[:1].lower() + title[1:]
 
     @property
     def initial(self) -> dict:
