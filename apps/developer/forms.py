@@ -173,9 +173,13 @@ class UriListWidget(forms.Textarea):
 
 
 class ApplicationForm(forms.ModelForm):
-    name = forms.CharField(max_length=80, help_text=_("People see this on the consent screen."))
+    name = forms.CharField(
+        label=_("Name"), max_length=80, help_text=_("People see this on the consent screen.")
+    )
     client_type = forms.ChoiceField(
-        choices=[(value, label) for value, (label, _) in CLIENT_TYPES.items()], widget=forms.RadioSelect
+        label=_("Client type"),
+        choices=[(value, label) for value, (label, _) in CLIENT_TYPES.items()],
+        widget=forms.RadioSelect,
     )
     grant_types = forms.MultipleChoiceField(
         label=_("Grant types"),
@@ -221,6 +225,7 @@ class ApplicationForm(forms.ModelForm):
             "require_dpop",
         ]
         labels = {
+            "description": _("Description"),
             "require_dpop": _("Require DPoP-bound tokens"),
             "require_pushed_authorization_requests": _("Require pushed authorization requests (PAR)"),
             "redirect_uris": _("Redirect URIs"),

@@ -248,7 +248,7 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
     """
     requested = [scope.name for scope in describe(data.getlist("allowed_scopes"))]
     draft = Application(
-        name=(data.get("name") or "").strip()[:80] or "Your app",
+        name=(data.get("name") or "").strip()[:80] or _("Your app"),
         description=(data.get("description") or "").strip()[:1000],
         homepage_url=_https(data.get("homepage_url") or ""),
         privacy_policy_url=_https(data.get("privacy_policy_url") or ""),
@@ -273,7 +273,7 @@ def consent_preview(data, *, application: Application | None, owner: User) -> di
     ):
         draft.verification = Application.Verification.VERIFIED
     account = {
-        "name": "A person signing in",
+        "name": _("A person signing in"),
         "email": owner.email,
         "avatar_url": "",
         "initial": owner.email[:1].upper(),

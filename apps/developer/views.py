@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
@@ -25,17 +25,30 @@ from apps.oauth.secrets import create_client_secret, delete_client_secret
 
 Kind = AuditEvent.Kind
 ENDPOINTS = [
-    ("Discovery", "oauth2_provider:oidc-connect-discovery-info"),
-    ("Authorize", "oauth2_provider:authorize"),
-    ("Token", "oauth2_provider:token"),
-    ("User info", "oauth2_provider:user-info"),
-    ("Revoke", "oauth2_provider:revoke-token"),
+    (pgettext_lazy("endpoint", "Discovery"), "oauth2_provider:oidc-connect-discovery-info"),
+    (pgettext_lazy("endpoint", "Authorize"), "oauth2_provider:authorize"),
+    (pgettext_lazy("endpoint", "Token"), "oauth2_provider:token"),
+    (pgettext_lazy("endpoint", "User info"), "oauth2_provider:user-info"),
+    (pgettext_lazy("endpoint", "Revoke"), "oauth2_provider:revoke-token"),
     ("JWKS", "oauth2_provider:jwks-info"),
 ]
+# (label, noun in "+ Add …" and "Remove … 2", example): the noun stands without an article.
 URI_FIELDS = {
-    "redirect_uris": ("Redirect URI", "redirect URI", "https://app.example.com/callback"),
-    "post_logout_redirect_uris": ("Sign-out URI", "sign-out URI", "https://app.example.com/signed-out"),
-    "allowed_origins": ("Origin", "origin", "https://app.example.com"),
+    "redirect_uris": (
+        gettext_lazy("Redirect URI"),
+        pgettext_lazy("list row", "redirect URI"),
+        "https://app.example.com/callback",
+    ),
+    "post_logout_redirect_uris": (
+        gettext_lazy("Sign-out URI"),
+        pgettext_lazy("list row", "sign-out URI"),
+        "https://app.example.com/signed-out",
+    ),
+    "allowed_origins": (
+        gettext_lazy("Origin"),
+        pgettext_lazy("list row", "origin"),
+        "https://app.example.com",
+    ),
 }
 
 
@@ -48,23 +61,23 @@ def _checklist(app: Application, secrets: list) -> list[tuple[str, bool, str]]:
     settings_url = reverse("developer:app-edit", args=[app.pk])
     steps = [
         (
-            "Add a logo and a privacy policy",
+            _("Add a logo and a privacy policy"),
             bool(app.logo and app.privacy_policy_url),
             f"{settings_url}#field-logo",
         ),
         (
-            "Issue a first token",
+            _("Issue a first token"),
             app.last_issued is not None,
             f"{reverse('developer:playground')}?app={app.pk}",
         ),
     ]
     if app.allows_grant_type(Application.GRANT_AUTHORIZATION_CODE):
         steps.insert(
-            0, ("Add a redirect URI", bool(app.redirect_uris), f"{settings_url}#field-redirect_uris")
+            0, (_("Add a redirect URI"), bool(app.redirect_uris), f"{settings_url}#field-redirect_uris")
         )
     if app.client_type == Application.CLIENT_CONFIDENTIAL:
-        steps.insert(0, ("Generate a client secret", bool(secrets), "#secret-panel"))
-    return [] if all(done for _, done, _ in steps) else steps
+        steps.insert(0, (_("Generate a client secret"), bool(secrets), "#secret-panel"))
+    return [] if all(done for _label, done, _url in steps) else steps
 
 
 def _detail_context(request: HtmxHttpRequest, app: Application, **extra) -> dict:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from oauth2_provider.models import AbstractApplication, AbstractDeviceGrant, AbstractGrant
 from oauth2_provider.settings import oauth2_settings
 
@@ -58,11 +58,11 @@ class Application(AbstractApplication):
     grant_types = models.JSONField(default=list, blank=True)
 
     class Verification(models.TextChoices):
-        UNVERIFIED = "unverified", "Unverified"
-        CHECKING = "checking", "Checking the domain"
-        IN_REVIEW = "in_review", "In review"
-        VERIFIED = "verified", "Verified"
-        REJECTED = "rejected", "Rejected"
+        UNVERIFIED = "unverified", pgettext_lazy("verification", "Unverified")
+        CHECKING = "checking", pgettext_lazy("verification", "Checking the domain")
+        IN_REVIEW = "in_review", pgettext_lazy("verification", "In review")
+        VERIFIED = "verified", pgettext_lazy("verification", "Verified")
+        REJECTED = "rejected", pgettext_lazy("verification", "Rejected")
 
     # Who runs the app, as staff confirmed it (apps.developer.verification moves it along).
     verification = models.CharField(

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
@@ -103,12 +104,12 @@ class DeviceAuthorizationView(EndpointGuardMixin, OwnOAuthLibCoreMixin, dot_view
 
 class UserCodeForm(forms.Form):
     user_code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"}
         ),
-        help_text="The code your device shows, like BDFH-KLMN.",
+        help_text=_("The code your device shows, like BDFH-KLMN."),
     )
 
     def clean_user_code(self) -> str:
