@@ -240,6 +240,9 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": env_int("GATEHOUSE_AUTHORIZATION_CODE_SECONDS", 600, minimum=10),
     "ID_TOKEN_EXPIRE_SECONDS": env_int("GATEHOUSE_ACCESS_TOKEN_SECONDS", 3600, minimum=60),
     "ROTATE_REFRESH_TOKEN": True,
+    # Opaque or RFC 9068 JWT access tokens, as each app chose; refresh tokens always opaque.
+    "ACCESS_TOKEN_GENERATOR": "apps.oauth.jwt_tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "PKCE_REQUIRED": True,
     "REQUEST_APPROVAL_PROMPT": "force",

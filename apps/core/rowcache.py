@@ -35,7 +35,7 @@ _OMITTED: dict[type[models.Model], tuple[str, ...]] = {}
 
 def row_key(model: type[models.Model], value) -> str:
     # The version names the pickled layout: bump it when a tracked model's fields change.
-    return f"gatehouse:row:v1:{model._meta.label_lower}:{value}"
+    return f"gatehouse:row:v2:{model._meta.label_lower}:{value}"
 
 
 def forget(*keys: str) -> None:

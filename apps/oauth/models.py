@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication, AbstractDeviceGrant, AbstractGrant
 from oauth2_provider.settings import oauth2_settings
 
@@ -91,6 +92,19 @@ class Application(AbstractApplication):
     # RFC 9126 section 6: its authorization requests must come pushed, never in the URL.
     require_pushed_authorization_requests = models.BooleanField(
         default=False, help_text="Sign-in requests must be pushed to /o/par/ first."
+    )
+
+    # --- JWT access tokens (RFC 9068) and resource indicators (RFC 8707): apps.oauth.jwt_tokens
+    class AccessTokenFormat(models.TextChoices):
+        OPAQUE = "opaque", _("Opaque")
+        JWT = "jwt", _("JWT (RFC 9068)")
+
+    access_token_format = models.CharField(
+        max_length=8, choices=AccessTokenFormat.choices, default=AccessTokenFormat.OPAQUE
+    )
+    # A resource server's identifier: the `resource` clients ask tokens for, and their `aud`.
+    resource_uri = models.URLField(
+        blank=True, help_text="Resource servers only: the RFC 8707 resource identifier apps may ask for."
     )
 
     class Meta(AbstractApplication.Meta):

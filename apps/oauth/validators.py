@@ -41,7 +41,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import supported
+from apps.oauth import resources, supported
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -475,6 +475,15 @@ class GatehouseValidator(OAuth2Validator):
         if not self._spend(family, request, what="device_code"):
             return None
         return DeviceCodeGrant.DEVICE_CODE_AUTHORIZED
+
+    # --- Resource indicators (RFC 8707): only registered resources, as authorized --------
+
+    def _check_and_set_request_resource(self, request):
+        """DOT's narrowing of `resource` to what the grant carries, then Gatehouse's rule
+        (apps.oauth.resources): registered resources only, and none a grant never had."""
+        asked = bool(getattr(request, "resource", None))  # the request parameter, if sent
+        super()._check_and_set_request_resource(request)
+        resources.check_token_request(request, asked=asked)
 
     # --- Issuing, revoking and auditing ---------------------------------------------------
 
