@@ -65,15 +65,33 @@ def _authorized(request) -> list[str]:
     return []  # device authorization requests carry no resource here
 
 
-def check_token_request(request, *, asked: bool) -> None:
-    """After DOT settled `request.resource` (RFC 8707 2.2): raise `invalid_target` unless every
-    resource is registered and, for a code or refresh token, was authorized with it."""
-    resources = list(request.resource or [])
-    problem = refusal(resources, request)
+class InvalidTargetError(errors.CustomOAuth2Error):
+    """RFC 8707 2.2 `invalid_target`, answered as JSON like every other token-endpoint error
+    (raised while the token is made, it reaches DOT's view without oauthlib's JSON headers)."""
+
+    def __init__(self, description: str, request):
+        super().__init__(error="invalid_target", description=description, request=request)
+
+    @property
+    def headers(self):
+        return {**super().headers, "Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def settle(request, dot_settle) -> None:
+    """DOT's `_check_and_set_request_resource` (`dot_settle`: normalize `request.resource`,
+    narrow it to what the code or refresh token carries), then Gatehouse's rule: raise
+    `invalid_target` unless every resource is registered and, for a code, device code or
+    refresh token, was authorized with it."""
+    asked = bool(getattr(request, "resource", None))  # the request parameter, if sent
+    try:
+        dot_settle(request)
+    except errors.CustomOAuth2Error as error:
+        raise InvalidTargetError(error.description, request) from error
+    problem = refusal(list(request.resource or []), request)
     if problem is None and asked and request.grant_type in NARROWING_GRANTS and not _authorized(request):
         problem = "This grant was authorized for no resource; ask for the resource when authorizing."
     if problem is not None:
-        raise errors.CustomOAuth2Error(error="invalid_target", description=problem, request=request)
+        raise InvalidTargetError(problem, request)
 
 
 def audience(request) -> str | list[str]:

@@ -264,6 +264,11 @@ class GatehouseValidator(OAuth2Validator):
             return False
         return True
 
+    def validate_jwt_bearer_token(self, token, scopes, request):
+        """oauthlib's OIDC server routes a bearer token that looks like a JWT here: ours are
+        JWT access tokens (apps.oauth.jwt_tokens), stored and checked like any other."""
+        return self.validate_bearer_token(token, scopes, request)
+
     # --- Grants that do not exist -------------------------------------------------------
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
@@ -481,9 +486,7 @@ class GatehouseValidator(OAuth2Validator):
     def _check_and_set_request_resource(self, request):
         """DOT's narrowing of `resource` to what the grant carries, then Gatehouse's rule
         (apps.oauth.resources): registered resources only, and none a grant never had."""
-        asked = bool(getattr(request, "resource", None))  # the request parameter, if sent
-        super()._check_and_set_request_resource(request)
-        resources.check_token_request(request, asked=asked)
+        resources.settle(request, super()._check_and_set_request_resource)
 
     # --- Issuing, revoking and auditing ---------------------------------------------------
 
