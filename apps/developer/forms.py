@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.services import LOGO, normalize_logo
@@ -204,8 +205,10 @@ class ApplicationForm(forms.ModelForm):
             "allowed_scopes",
             "required_scopes",
             "require_pushed_authorization_requests",
+            "access_token_format",  # JWT access tokens (templates/developer/_token_format_field.html)
         ]
         labels = {
+            "access_token_format": _("Access token format"),
             "require_pushed_authorization_requests": "Require pushed authorization requests (PAR)",
             "redirect_uris": "Redirect URIs",
             "post_logout_redirect_uris": "Sign-out redirect URIs",
@@ -229,6 +232,7 @@ class ApplicationForm(forms.ModelForm):
         }
         field_classes = {"logo": LogoField}
         widgets = {
+            "access_token_format": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
             "redirect_uris": UriListWidget(),
             "post_logout_redirect_uris": UriListWidget(),
@@ -266,6 +270,11 @@ class ApplicationForm(forms.ModelForm):
             self.fields[name].widget.attrs["aria-labelledby"] = f"id_{name}_legend"
         if not self.instance.pk and not self.is_bound:
             self.fields["name"].widget.attrs["autofocus"] = True
+        # A form sent without the choice (an older page) keeps what the app has.
+        self.fields["access_token_format"].required = False
+
+    def clean_access_token_format(self) -> str:
+        return self.cleaned_data.get("access_token_format") or self.instance.access_token_format
 
     # --- which fields the chosen kind and grants need -------------------------------------
 
