@@ -229,6 +229,14 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth.DeviceGrant"
 
+# Resource-server mode, JWT access tokens checked here against the issuer's JWKS, no
+# introspection (apps.oauth.resource_server): this service's RFC 8707 resource identifier, the
+# `aud` it accepts. The issuer defaults to the introspection URL without its /introspect/.
+GATEHOUSE_RESOURCE_SERVER_AUDIENCE = env_url("GATEHOUSE_RESOURCE_SERVER_AUDIENCE", schemes=("http", "https"))
+GATEHOUSE_RESOURCE_SERVER_ISSUER = env_url(
+    "GATEHOUSE_RESOURCE_SERVER_ISSUER", schemes=("http", "https"), bare=True
+).rstrip("/")
+
 GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = bool(env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY"))
 GATEHOUSE_ISSUER = env_url("GATEHOUSE_ISSUER", schemes=("http", "https"), bare=True).rstrip("/")
 

@@ -41,7 +41,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import resources, supported
+from apps.oauth import resource_server, resources, supported
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -266,7 +266,10 @@ class GatehouseValidator(OAuth2Validator):
 
     def validate_jwt_bearer_token(self, token, scopes, request):
         """oauthlib's OIDC server routes a bearer token that looks like a JWT here: ours are
-        JWT access tokens (apps.oauth.jwt_tokens), stored and checked like any other."""
+        JWT access tokens (apps.oauth.jwt_tokens), stored and checked like any other; a
+        resource server given its audience checks them itself (apps.oauth.resource_server)."""
+        if resource_server.enabled():
+            return resource_server.validate(token, scopes, request, self)
         return self.validate_bearer_token(token, scopes, request)
 
     # --- Grants that do not exist -------------------------------------------------------
