@@ -63,3 +63,33 @@ def test_the_app_page_says_which_format_its_tokens_have(dev_client, developer):
         dev_client.get(reverse("developer:app-detail", args=[app.pk])),
         "Your APIs check them at the introspection endpoint.",
     )
+
+
+# --- The explainer ---------------------------------------------------------------------------
+
+
+def explained(app, **extra):
+    from urllib.parse import urlencode
+
+    from apps.developer.explain import explain_authorize_url
+    from tests.developer.test_pushed_requests import CALLBACK, pushed_params
+
+    params = {**pushed_params(), "redirect_uri": [CALLBACK], "client_id": [app.client_id], **extra}
+    url = "https://id.example.com/o/authorize/?" + urlencode(params, doseq=True)
+    owned = Application.objects.filter(user=app.user)
+    return explain_authorize_url(url, applications=owned, authorize_path=reverse("oauth2_provider:authorize"))
+
+
+def test_the_explainer_refuses_an_unregistered_resource_as_the_endpoint_does(developer):
+    app = make_app(developer)
+    failure = explained(app, resource=["https://evil.example.com/"]).first_failure
+    assert failure is not None and failure.error == "invalid_target"
+
+
+def test_the_explainer_says_whom_a_jwt_is_for(developer):
+    app = make_app(developer, access_token_format="jwt")
+    explanation = explained(app, resource=["https://id.example.com/api/"])
+    assert explanation.first_failure is None
+    assert any("aud claim" in check.detail for check in explanation.checks)
+    plain = explained(app)
+    assert any(check.label == "Access token format" for check in plain.checks)
