@@ -233,6 +233,14 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth.DeviceGrant"
 
+# Resource-server mode, JWT access tokens checked here against the issuer's JWKS, no
+# introspection (apps.oauth.resource_server): this service's RFC 8707 resource identifier, the
+# `aud` it accepts. The issuer defaults to the introspection URL without its /introspect/.
+GATEHOUSE_RESOURCE_SERVER_AUDIENCE = env_url("GATEHOUSE_RESOURCE_SERVER_AUDIENCE", schemes=("http", "https"))
+GATEHOUSE_RESOURCE_SERVER_ISSUER = env_url(
+    "GATEHOUSE_RESOURCE_SERVER_ISSUER", schemes=("http", "https"), bare=True
+).rstrip("/")
+
 GATEHOUSE_OIDC_KEY_FROM_ENVIRONMENT = bool(env_secret("GATEHOUSE_OIDC_RSA_PRIVATE_KEY"))
 GATEHOUSE_ISSUER = env_url("GATEHOUSE_ISSUER", schemes=("http", "https"), bare=True).rstrip("/")
 
@@ -244,6 +252,9 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": env_int("GATEHOUSE_AUTHORIZATION_CODE_SECONDS", 600, minimum=10),
     "ID_TOKEN_EXPIRE_SECONDS": env_int("GATEHOUSE_ACCESS_TOKEN_SECONDS", 3600, minimum=60),
     "ROTATE_REFRESH_TOKEN": True,
+    # Opaque or RFC 9068 JWT access tokens, as each app chose; refresh tokens always opaque.
+    "ACCESS_TOKEN_GENERATOR": "apps.oauth.jwt_tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "PKCE_REQUIRED": True,
     "REQUEST_APPROVAL_PROMPT": "force",

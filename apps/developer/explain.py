@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from oauth2_provider.models import check_redirect_to_uri_allowed
 
 from apps.core.scopes import CATALOGUE
+from apps.developer.explain_resources import check_resources
 from apps.oauth import pushed
 from apps.oauth.models import Application
 from apps.oauth.supported import (
@@ -140,6 +141,8 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
             ),
         )
     _check_gatehouse_rules(explanation, query, [name for name in repeated if name not in REPEATABLE])
+    # RFC 8707 resources and the token format (apps.developer.explain_resources).
+    check_resources(explanation, params.get("resource", []) if not is_pushed else [], application, url)
     if pkce_sent:
         _check_pkce_s256(explanation, query)
     if not query.get("state"):

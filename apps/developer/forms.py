@@ -223,8 +223,10 @@ class ApplicationForm(forms.ModelForm):
             "required_scopes",
             "require_pushed_authorization_requests",
             "require_dpop",
+            "access_token_format",  # JWT access tokens (templates/developer/_token_format_field.html)
         ]
         labels = {
+            "access_token_format": _("Access token format"),
             "description": _("Description"),
             "require_dpop": _("Require DPoP-bound tokens"),
             "require_pushed_authorization_requests": _("Require pushed authorization requests (PAR)"),
@@ -264,6 +266,7 @@ class ApplicationForm(forms.ModelForm):
         }
         field_classes = {"logo": LogoField}
         widgets = {
+            "access_token_format": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
             "redirect_uris": UriListWidget(),
             "post_logout_redirect_uris": UriListWidget(),
@@ -303,6 +306,11 @@ class ApplicationForm(forms.ModelForm):
             self.fields[name].widget.attrs["aria-labelledby"] = f"id_{name}_legend"
         if not self.instance.pk and not self.is_bound:
             self.fields["name"].widget.attrs["autofocus"] = True
+        # A form sent without the choice (an older page) keeps what the app has.
+        self.fields["access_token_format"].required = False
+
+    def clean_access_token_format(self) -> str:
+        return self.cleaned_data.get("access_token_format") or self.instance.access_token_format
 
     # --- which fields the chosen kind and grants need -------------------------------------
 

@@ -85,7 +85,9 @@ def register_application(*, application: Application, owner: User) -> Applicatio
 
 # A settings save must never write back a stale copy of these (the domain check runs in a worker
 # meanwhile), nor of what only staff set in the admin.
-NOT_THE_DEVELOPERS = frozenset({*STAFF_OWNED_FIELDS, "skip_authorization", "is_resource_server"})
+NOT_THE_DEVELOPERS = frozenset(
+    {*STAFF_OWNED_FIELDS, "skip_authorization", "is_resource_server", "resource_uri"}
+)
 
 
 def save_settings(*, application: Application) -> Application:

@@ -176,6 +176,7 @@ def app_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = _owned(request, pk)
     before_uris, before_logo = split_uris(app.redirect_uris), app.logo.name
+    before_format = app.access_token_format
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=app, user=request.user)
     if form.is_valid():
         app = services.save_settings(application=form.save(commit=False))
@@ -187,7 +188,20 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
         audit = {"application": app.name, "client_id": app.client_id}
         if form.changed_data:
-            record(Kind.APP_UPDATED, user=request.user, request=request, fields=form.changed_data, **audit)
+            # Say what the token format became, as the redirect-URI change says its URIs.
+            format_change = (
+                {"access_token_format": {"before": before_format, "after": app.access_token_format}}
+                if app.access_token_format != before_format
+                else {}
+            )
+            record(
+                Kind.APP_UPDATED,
+                user=request.user,
+                request=request,
+                fields=form.changed_data,
+                **format_change,
+                **audit,
+            )
         if split_uris(app.redirect_uris) != before_uris:
             after = split_uris(app.redirect_uris)
             record(

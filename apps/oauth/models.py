@@ -99,6 +99,19 @@ class Application(AbstractApplication):
         default=False, help_text="Tokens are issued only bound to a DPoP key, never as plain bearer tokens."
     )
 
+    # --- JWT access tokens (RFC 9068) and resource indicators (RFC 8707): apps.oauth.jwt_tokens
+    class AccessTokenFormat(models.TextChoices):
+        OPAQUE = "opaque", gettext_lazy("Opaque")
+        JWT = "jwt", gettext_lazy("JWT (RFC 9068)")
+
+    access_token_format = models.CharField(
+        max_length=8, choices=AccessTokenFormat.choices, default=AccessTokenFormat.OPAQUE
+    )
+    # A resource server's identifier: the `resource` clients ask tokens for, and their `aud`.
+    resource_uri = models.URLField(
+        blank=True, help_text="Resource servers only: the RFC 8707 resource identifier apps may ask for."
+    )
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 

@@ -41,7 +41,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import dpop, supported
+from apps.oauth import dpop, resource_server, resources, supported
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -291,6 +291,14 @@ class GatehouseValidator(OAuth2Validator):
             return False
         return True
 
+    def validate_jwt_bearer_token(self, token, scopes, request):
+        """oauthlib's OIDC server routes a bearer token that looks like a JWT here: ours are
+        JWT access tokens (apps.oauth.jwt_tokens), stored and checked like any other; a
+        resource server given its audience checks them itself (apps.oauth.resource_server)."""
+        if resource_server.enabled():
+            return resource_server.validate(token, scopes, request, self)
+        return self.validate_bearer_token(token, scopes, request)
+
     # --- Grants that do not exist -------------------------------------------------------
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
@@ -509,6 +517,13 @@ class GatehouseValidator(OAuth2Validator):
         if not self._spend(family, request, what="device_code"):
             return None
         return DeviceCodeGrant.DEVICE_CODE_AUTHORIZED
+
+    # --- Resource indicators (RFC 8707): only registered resources, as authorized --------
+
+    def _check_and_set_request_resource(self, request):
+        """DOT's narrowing of `resource` to what the grant carries, then Gatehouse's rule
+        (apps.oauth.resources): registered resources only, and none a grant never had."""
+        resources.settle(request, super()._check_and_set_request_resource)
 
     # --- Issuing, revoking and auditing ---------------------------------------------------
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +62,9 @@ class RunningResourceServer:
         self.clock_file.write_text(repr(now))
 
 
-@pytest.fixture(scope="module")
-def resource_server_process(live_server, tmp_path_factory):
+@contextmanager
+def running_resource_server(live_server, tmp_path: Path, **extra_env: str):
     """A real second Gatehouse (gunicorn, own SQLite file, no shared cache) in resource-server mode."""
-    tmp_path = tmp_path_factory.mktemp("resource-server")
     port = free_port()
     clock_file = tmp_path / "clock"
     clock_file.write_text(repr(time.time()))
@@ -81,6 +81,7 @@ def resource_server_process(live_server, tmp_path_factory):
         GATEHOUSE_RESOURCE_SERVER_CLIENT_SECRET=CLIENT_SECRET,
         GATEHOUSE_RESOURCE_SERVER_CACHE_SECONDS=str(CACHE_SECONDS),
         GATEHOUSE_TEST_CLOCK_FILE=str(clock_file),
+        **extra_env,
     )
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     subprocess.run(
@@ -121,6 +122,12 @@ def resource_server_process(live_server, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def resource_server_process(live_server, tmp_path_factory):
+    with running_resource_server(live_server, tmp_path_factory.mktemp("resource-server")) as server:
+        yield server
 
 
 @pytest.fixture

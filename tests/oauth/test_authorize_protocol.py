@@ -14,6 +14,7 @@ from apps.oauth.models import Application, Consent
 from tests.conftest import PASSWORD
 from tests.oauth.consent_support import AUTHORIZE, redirect_query, screen_for, submit, token_for
 from tests.oauth_flow import authorize_params, make_client, pkce_pair
+from tests.resource_support import FILES, PHOTOS, register_resource_server
 
 Grant = get_grant_model()
 
@@ -361,10 +362,10 @@ def test_repeated_parameter_is_an_invalid_request(auth_client, application, name
     assert name in query["error_description"]
 
 
-def test_repeated_resource_is_allowed(auth_client, application):
-    response, _ = screen_for(
-        auth_client, application, resource=["https://api.example.com/", "https://files.example.com/"]
-    )
+def test_repeated_resource_is_allowed(auth_client, application, developer):
+    register_resource_server(developer, PHOTOS)
+    register_resource_server(developer, FILES)
+    response, _ = screen_for(auth_client, application, resource=[PHOTOS, FILES])
     assert response.status_code == 200
 
 

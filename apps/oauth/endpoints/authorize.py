@@ -41,6 +41,7 @@ from apps.oauth.consent import (
 from apps.oauth.endpoints.guards import OwnOAuthLibCoreMixin
 from apps.oauth.forms import ConsentForm
 from apps.oauth.models import Application, Consent
+from apps.oauth.resources import refusal as resource_refusal
 from apps.oauth.supported import (
     CLAIMS_NOT_SUPPORTED,
     CODE_CHALLENGE_METHODS,
@@ -153,6 +154,8 @@ def authorization_problem(query, credentials: dict) -> tuple[str, str] | None:
     resources = query.getlist("resource")
     if not all(is_valid_resource_uri(uri) for uri in resources):
         return "invalid_request", "Each resource must be an absolute URI."
+    if problem := resource_refusal(resources, credentials.get("request")):
+        return "invalid_target", problem  # RFC 8707 2: registered resources only
     if resources:
         credentials["resource"] = resources
     return None
