@@ -28,7 +28,7 @@ from apps.oauth.supported import RESPONSE_TYPES
 # a JSON answer to a developer's client should not (RFC 6749 5.2).
 UNDESCRIBED = {"invalid_scope": "A requested scope is unknown or not allowed for this client."}
 # The client's credentials are not part of the authorization request it pushes.
-CREDENTIALS = ("client_secret",)
+CREDENTIALS = ("client_secret", "client_assertion", "client_assertion_type")
 
 
 @method_decorator(csrf_exempt, name="dispatch")
