@@ -189,7 +189,9 @@ def test_device_authorization_takes_an_assertion(client, developer, key):
     app.grant_types = [Application.GRANT_DEVICE_CODE]
     app.save()
     response = form_post(
-        client, "/o/device-authorization/", {"scope": "openid", "client_id": app.client_id, **assertion_params(key, app.client_id)}
+        client,
+        "/o/device-authorization/",
+        {"scope": "openid", "client_id": app.client_id, **assertion_params(key, app.client_id)},
     )
     assert response.status_code == 200, response.content
     assert response.json()["device_code"]
