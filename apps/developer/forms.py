@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
+from apps.developer.client_auth import CLIENT_AUTH_FIELDS, ClientAuthFields
 from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
 from apps.oauth import supported
@@ -169,7 +170,7 @@ class UriListWidget(forms.Textarea):
         return "\n".join(split_uris(value)) if value else ""
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(ClientAuthFields, forms.ModelForm):
     name = forms.CharField(max_length=80, help_text=_("People see this on the consent screen."))
     client_type = forms.ChoiceField(
         choices=[(value, label) for value, (label, _) in CLIENT_TYPES.items()], widget=forms.RadioSelect
@@ -215,6 +216,7 @@ class ApplicationForm(forms.ModelForm):
             "allowed_scopes",
             "required_scopes",
             "require_pushed_authorization_requests",
+            *CLIENT_AUTH_FIELDS,  # apps.developer.client_auth
         ]
         labels = {
             "require_pushed_authorization_requests": _("Require pushed authorization requests (PAR)"),
@@ -468,6 +470,7 @@ class ApplicationForm(forms.ModelForm):
         self.instance.scope_justifications = {
             name: cleaned[f"why_{name}"].strip() for name in scopes if cleaned.get(f"why_{name}", "").strip()
         }
+        self.clean_client_auth(cleaned)
         return cleaned
 
     def _update_errors(self, errors: ValidationError) -> None:

@@ -17,7 +17,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
 from apps.core.scopes import describe
-from apps.developer import services, verification
+from apps.developer import client_auth, services, verification
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
 from apps.oauth.models import Application, ClientSecret
@@ -81,6 +81,7 @@ def _detail_context(request: HtmxHttpRequest, app: Application, **extra) -> dict
         "redirect_uris": split_uris(app.redirect_uris),
         "endpoints": [(label, request.build_absolute_uri(reverse(name))) for label, name in ENDPOINTS],
         "verification": verification.app_panel(app),
+        "client_auth": client_auth.describe(app),
         **extra,
     }
 
@@ -142,6 +143,7 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
             application=app.name,
             client_id=app.client_id,
         )
+        client_auth.record_changes(request=request, application=app, changed=form.changed_data)
         messages.success(request, _("%(app)s is registered.") % {"app": app.name})
         if app.client_type == Application.CLIENT_CONFIDENTIAL:
             # Its first secret now, shown once, rather than after another click.
@@ -175,6 +177,7 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         audit = {"application": app.name, "client_id": app.client_id}
         if form.changed_data:
             record(Kind.APP_UPDATED, user=request.user, request=request, fields=form.changed_data, **audit)
+        client_auth.record_changes(request=request, application=app, changed=form.changed_data)
         if split_uris(app.redirect_uris) != before_uris:
             after = split_uris(app.redirect_uris)
             record(
