@@ -20,6 +20,7 @@ from apps.core.scopes import describe
 from apps.developer import client_auth, services, verification
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
+from apps.oauth import supported
 from apps.oauth.models import Application, ClientSecret
 from apps.oauth.secrets import create_client_secret, delete_client_secret
 
@@ -62,7 +63,10 @@ def _checklist(app: Application, secrets: list) -> list[tuple[str, bool, str]]:
         steps.insert(
             0, ("Add a redirect URI", bool(app.redirect_uris), f"{settings_url}#field-redirect_uris")
         )
-    if app.client_type == Application.CLIENT_CONFIDENTIAL:
+    if app.client_auth_method == supported.PRIVATE_KEY_JWT:
+        keys_url = f"{settings_url}#client-auth-section"
+        steps.insert(0, (_("Register your public keys"), bool(app.jwks or app.jwks_uri), keys_url))
+    elif app.client_type == Application.CLIENT_CONFIDENTIAL:
         steps.insert(0, ("Generate a client secret", bool(secrets), "#secret-panel"))
     return [] if all(done for _, done, _ in steps) else steps
 
@@ -145,7 +149,7 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
         )
         client_auth.record_changes(request=request, application=app, changed=form.changed_data)
         messages.success(request, _("%(app)s is registered.") % {"app": app.name})
-        if app.client_type == Application.CLIENT_CONFIDENTIAL:
+        if app.client_auth_method in ("", *supported.SECRET_AUTH_METHODS):
             # Its first secret now, shown once, rather than after another click.
             app = _usage_app(request, app.pk)
             return _new_secret_page(request, app, "developer/app_detail.html", replace_url=True)

@@ -166,3 +166,15 @@ def test_the_edit_form_offers_the_settings_in_plain_words(dev_client, applicatio
 def test_saving_other_settings_writes_no_client_authentication_event(dev_client, application):
     assert edit(dev_client, application, name="Photo Printer 3").status_code == 302
     assert not AuditEvent.objects.filter(data__change="client_authentication").exists()
+
+
+def test_registering_a_private_key_jwt_app_makes_no_secret(dev_client):
+    jwks = json.dumps(public_jwks(ec_key("first")))
+    response = dev_client.post(
+        reverse("developer:app-create"), form_data(token_endpoint_auth_method="private_key_jwt", jwks=jwks)
+    )
+    assert response.status_code == 302
+    app = Application.objects.get(name="Photo Frame")
+    assert not app.secrets.exists()
+    page = dev_client.get(reverse("developer:app-detail", args=[app.pk]))
+    assertNotContains(page, "Generate a client secret")
