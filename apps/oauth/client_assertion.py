@@ -42,6 +42,16 @@ def presented(request) -> bool:
     return bool(params.get("client_assertion") or params.get("client_assertion_type"))
 
 
+def claimed_client_id(assertion) -> str | None:
+    """The client an assertion claims to be (its `sub`), unverified: for rate limits only."""
+    try:
+        claims = json.loads(base64url_decode(assertion.split(".")[1]))
+    except (ValueError, TypeError, IndexError, AttributeError, UnicodeDecodeError):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and len(sub) <= 255 else None
+
+
 def authenticate(request, *, load_client) -> bool:
     """RFC 7523 3: whether the request's assertion authenticates the client it names; sets
     `request.client` as DOT's authentication does. `load_client(client_id, request)` is the

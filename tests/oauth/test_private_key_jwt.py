@@ -383,3 +383,30 @@ def test_discovery_advertises_private_key_jwt(client, url):
     for endpoint in ("token", "revocation", "introspection"):
         assert "private_key_jwt" in data[f"{endpoint}_endpoint_auth_methods_supported"]
         assert data[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
+
+
+def test_a_refresh_token_is_refreshed_with_an_assertion(client, user, app, key):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    verifier, challenge = pkce_pair()
+    query = approve(client, app, scope="openid profile", challenge=challenge)
+    session = authlib_session(
+        client, app, RSAKey.import_key(json.loads(key.export_private())), kid=key.key_id
+    )
+    first = session.fetch_token(TOKEN_URL, code=query["code"], code_verifier=verifier)
+    refreshed = token(
+        client,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            **assertion_params(key, app.client_id),
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert refreshed.json()["refresh_token"] != first["refresh_token"]
+
+
+def test_assertions_are_rate_limited_per_client(client, settings, app, key):
+    settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT = 2
+    assert machine_token(client, app, key).status_code == 200
+    assert machine_token(client, app, key).status_code == 200
+    assert machine_token(client, app, key).status_code == 429
