@@ -154,7 +154,7 @@ def describe(app: Application) -> dict:
     return {
         "method": method,
         "method_label": AUTH_METHODS.get(method, AUTH_METHODS[SECRET])[0] if method != "none" else "",
-        "key_ids": [key.get("kid") for key in (app.jwks or {}).get("keys", [])],
+        "key_ids": [key.get("kid") for key in client_jwks.registered_keys(app)],
         "jwks_uri": app.jwks_uri,
         "fapi2": app.fapi2,
         "fapi_rules": fapi.RULES,
@@ -175,7 +175,7 @@ def record_changes(*, request, application: Application, changed: list[str]) -> 
         change="client_authentication",
         fields=fields,
         token_endpoint_auth_method=application.client_auth_method,
-        key_ids=[key.get("kid") for key in (application.jwks or {}).get("keys", [])],
+        key_ids=[key.get("kid") for key in client_jwks.registered_keys(application)],
         jwks_uri=application.jwks_uri,
         fapi2=application.fapi2,
     )

@@ -141,11 +141,17 @@ def _published_keys(uri: str, *, refresh: bool) -> list[dict]:
     return keys
 
 
+def registered_keys(application) -> list[dict]:
+    """The keys pasted for `application` ([] for anything but a JWK Set, however it was saved)."""
+    jwks = application.jwks
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    return [key for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+
+
 def candidate_keys(application, *, kid: str | None, alg: str) -> list[jwk.JWK]:
     """The application's keys that may have signed an assertion with this header."""
     if application.jwks:
-        keys = application.jwks.get("keys", [])
-        matching = _matching(keys, kid, alg)
+        matching = _matching(registered_keys(application), kid, alg)
     elif application.jwks_uri:
         keys = _published_keys(application.jwks_uri, refresh=False)
         matching = _matching(keys, kid, alg)
@@ -163,6 +169,8 @@ def candidate_keys(application, *, kid: str | None, alg: str) -> list[jwk.JWK]:
 
 
 def _matching(keys: list[dict], kid: str | None, alg: str) -> list[dict]:
+    if not isinstance(keys, list):
+        return []
     return [
         key
         for key in keys

@@ -410,3 +410,9 @@ def test_assertions_are_rate_limited_per_client(client, settings, app, key):
     assert machine_token(client, app, key).status_code == 200
     assert machine_token(client, app, key).status_code == 200
     assert machine_token(client, app, key).status_code == 429
+
+
+@pytest.mark.parametrize("stored", [[1, 2], {"keys": "x"}, {"keys": [None, "y", {"kty": "RSA"}]}, "text"])
+def test_a_jwks_saved_malformed_elsewhere_authenticates_no_one(client, app, key, stored):
+    Application.objects.filter(pk=app.pk).update(jwks=stored)
+    assert_invalid_client(machine_token(client, app, key))
