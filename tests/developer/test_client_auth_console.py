@@ -178,3 +178,4 @@ def test_registering_a_private_key_jwt_app_makes_no_secret(dev_client):
     assert not app.secrets.exists()
     page = dev_client.get(reverse("developer:app-detail", args=[app.pk]))
     assertNotContains(page, "Generate a client secret")
+    assertContains(page, "so it needs no secret")
