@@ -1,29 +1,25 @@
 """Proof that a developer controls a domain: a DNS TXT record, or a file under /.well-known/.
 
-Gatehouse fetches a URL a developer chose, so the file check is an SSRF risk and is fenced:
-https only, the host resolved once and the connection made to that address (no second
-lookup that could answer differently), never a private, loopback, link-local or reserved
-address, a 5-second timeout, at most 4 KB read, and redirects followed only on the same host.
-`GATEHOUSE_VERIFICATION_ALLOW_PRIVATE` (development and tests) lifts the address and scheme rules.
+Gatehouse fetches a URL a developer chose, so the file check is an SSRF risk and is fenced by
+apps.core.safe_fetch (https, public addresses, redirects on the same host only), with a
+5-second timeout and at most 4 KB read.
 """
 
-import http.client
 import ipaddress
-import socket
-import ssl
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import dns.exception
 import dns.resolver
 from django.conf import settings
+
+from apps.core import safe_fetch
 
 PROOF_PATH = "/.well-known/gatehouse-verification.txt"
 DNS_LABEL = "_gatehouse-verification"
 DNS_PREFIX = "gatehouse-verification="
 TIMEOUT_SECONDS = 5
 MAX_BYTES = 4096
-MAX_REDIRECTS = 3
 
 
 class ProofError(Exception):
@@ -52,80 +48,14 @@ def _allow_private() -> bool:
     return settings.GATEHOUSE_VERIFICATION_ALLOW_PRIVATE
 
 
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
-
-
-def resolve_public(host: str, port: int) -> str:
-    """One address for `host` that we may connect to, or ProofError."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ProofError(f"{host} does not resolve.") from exc
-    addresses = [info[4][0] for info in infos]
-    allowed = [a for a in addresses if _allow_private() or is_public_address(a)]
-    if not allowed:
-        raise ProofError(f"{host} resolves to a private or reserved address, which is never checked.")
-    return allowed[0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address resolved beforehand, whatever DNS would say now."""
-
-    def __init__(self, host: str, port: int, address: str, **kwargs):
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS, **kwargs)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), timeout=TIMEOUT_SECONDS)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, **kwargs):
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context(), **kwargs)
-        self._address = address
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), timeout=TIMEOUT_SECONDS)
-        # Certificate and SNI are for the host name, not the address we pinned.
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
-
-
 def fetch_small(url: str) -> bytes:
-    """GET `url` under the rules above; the body, at most MAX_BYTES, or ProofError."""
-    first_host = None
-    for _ in range(MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        host, scheme = (parts.hostname or "").lower(), parts.scheme
-        if scheme != "https" and not (scheme == "http" and _allow_private()):
-            raise ProofError("Only https addresses are checked.")
-        if first_host is not None and host != first_host:
-            raise ProofError(f"{first_host} redirected to another host ({host}), which is not followed.")
-        first_host = host
-        port = parts.port or (443 if scheme == "https" else 80)
-        address = resolve_public(host, port)
-        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, address)
-        try:
-            connection.request("GET", parts.path or "/", headers={"User-Agent": "Gatehouse-Verification/1"})
-            response = connection.getresponse()
-            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
-                url = urljoin(url, response.getheader("Location"))
-                continue
-            if response.status != 200:
-                raise ProofError(f"{url} answered {response.status}.")
-            body = response.read(MAX_BYTES + 1)
-        except (OSError, http.client.HTTPException) as exc:
-            raise ProofError(f"{url} could not be fetched ({exc.__class__.__name__}).") from exc
-        finally:
-            connection.close()
-        if len(body) > MAX_BYTES:
-            raise ProofError(f"{url} is larger than {MAX_BYTES} bytes.")
-        return body
-    raise ProofError(f"Too many redirects from {url}.")
+    """GET `url` fenced against SSRF (apps.core.safe_fetch); the body, at most MAX_BYTES, or ProofError."""
+    try:
+        return safe_fetch.fetch_small(
+            url, max_bytes=MAX_BYTES, timeout=TIMEOUT_SECONDS, user_agent="Gatehouse-Verification/1"
+        )
+    except safe_fetch.FetchError as exc:
+        raise ProofError(str(exc)) from exc
 
 
 def txt_records(name: str) -> list[str]:

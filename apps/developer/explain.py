@@ -119,7 +119,7 @@ def explain_authorize_url(url: str, *, applications: QuerySet, authorize_path: s
     # the scopes; Gatehouse then insists on S256 and a well-formed challenge.
     pkce_sent = _check_pkce_sent(explanation, query)
     _check_scopes(explanation, query, application)
-    if application.require_pushed_authorization_requests and not is_pushed:
+    if application.pushed_authorization_requests_required and not is_pushed:
         explanation.add(
             _("Pushed request"),
             "fail",

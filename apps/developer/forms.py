@@ -11,6 +11,7 @@ from django.utils.translation import get_language, gettext, ngettext, pgettext_l
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
+from apps.developer.client_auth import CLIENT_AUTH_FIELDS, ClientAuthFields
 from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
 from apps.oauth import supported
@@ -172,7 +173,7 @@ class UriListWidget(forms.Textarea):
         return "\n".join(split_uris(value)) if value else ""
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(ClientAuthFields, forms.ModelForm):
     name = forms.CharField(
         label=_("Name"), max_length=80, help_text=_("People see this on the consent screen.")
     )
@@ -224,6 +225,7 @@ class ApplicationForm(forms.ModelForm):
             "require_pushed_authorization_requests",
             "require_dpop",
             "access_token_format",  # JWT access tokens (templates/developer/_token_format_field.html)
+            *CLIENT_AUTH_FIELDS,  # apps.developer.client_auth
         ]
         labels = {
             "access_token_format": _("Access token format"),
@@ -492,6 +494,7 @@ class ApplicationForm(forms.ModelForm):
         self.instance.scope_justifications = {
             name: cleaned[f"why_{name}"].strip() for name in scopes if cleaned.get(f"why_{name}", "").strip()
         }
+        self.clean_client_auth(cleaned)
         return cleaned
 
     def _update_errors(self, errors: ValidationError) -> None:

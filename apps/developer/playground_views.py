@@ -178,7 +178,7 @@ def playground_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if _too_fast(request):
         return _after_action(request, app)
     # An app that requires PAR gets nothing from a plain request, so the playground pushes.
-    par = "par" in request.POST or app.require_pushed_authorization_requests
+    par = "par" in request.POST or app.pushed_authorization_requests_required
     run = playground.start_run(
         application=app, endpoints=endpoints, scope=" ".join(scopes), par=par, secret=_pasted_secret(request)
     )

@@ -17,9 +17,10 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.http import HtmxHttpRequest
 from apps.core.scopes import describe
-from apps.developer import services, verification
+from apps.developer import client_auth, services, verification
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
+from apps.oauth import supported
 from apps.oauth.models import Application, ClientSecret
 from apps.oauth.secrets import create_client_secret, delete_client_secret
 
@@ -75,7 +76,10 @@ def _checklist(app: Application, secrets: list) -> list[tuple[str, bool, str]]:
         steps.insert(
             0, (_("Add a redirect URI"), bool(app.redirect_uris), f"{settings_url}#field-redirect_uris")
         )
-    if app.client_type == Application.CLIENT_CONFIDENTIAL:
+    if app.client_auth_method == supported.PRIVATE_KEY_JWT:
+        keys_url = f"{settings_url}#client-auth-section"
+        steps.insert(0, (_("Register your public keys"), bool(app.jwks or app.jwks_uri), keys_url))
+    elif app.client_type == Application.CLIENT_CONFIDENTIAL:
         steps.insert(0, (_("Generate a client secret"), bool(secrets), "#secret-panel"))
     return [] if all(done for _label, done, _url in steps) else steps
 
@@ -94,6 +98,7 @@ def _detail_context(request: HtmxHttpRequest, app: Application, **extra) -> dict
         "redirect_uris": split_uris(app.redirect_uris),
         "endpoints": [(label, request.build_absolute_uri(reverse(name))) for label, name in ENDPOINTS],
         "verification": verification.app_panel(app),
+        "client_auth": client_auth.describe(app),
         **extra,
     }
 
@@ -155,8 +160,9 @@ def app_create(request: HtmxHttpRequest) -> HttpResponse:
             application=app.name,
             client_id=app.client_id,
         )
+        client_auth.record_changes(request=request, application=app, changed=form.changed_data)
         messages.success(request, _("%(app)s is registered.") % {"app": app.name})
-        if app.client_type == Application.CLIENT_CONFIDENTIAL:
+        if app.client_auth_method in ("", *supported.SECRET_AUTH_METHODS):
             # Its first secret now, shown once, rather than after another click.
             app = _usage_app(request, app.pk)
             return _new_secret_page(request, app, "developer/app_detail.html", replace_url=True)
@@ -202,6 +208,7 @@ def app_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 **format_change,
                 **audit,
             )
+        client_auth.record_changes(request=request, application=app, changed=form.changed_data)
         if split_uris(app.redirect_uris) != before_uris:
             after = split_uris(app.redirect_uris)
             record(

@@ -11,6 +11,7 @@ from oauth2_provider.models import AbstractApplication, AbstractDeviceGrant, Abs
 from oauth2_provider.settings import oauth2_settings
 
 from apps.core.scopes import ALL_SCOPES
+from apps.oauth import supported
 from apps.oauth.supported import is_loopback_uri
 
 
@@ -93,6 +94,18 @@ class Application(AbstractApplication):
     require_pushed_authorization_requests = models.BooleanField(
         default=False, help_text="Sign-in requests must be pushed to /o/par/ first."
     )
+    # How a confidential client proves itself (RFC 7591 2 names; apps.oauth.client_assertion):
+    # empty is a client secret sent either way. `jwks` or `jwks_uri` hold private_key_jwt's keys.
+    token_endpoint_auth_method = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[(method, method) for method in supported.CLIENT_AUTH_METHODS],
+    )
+    jwks = models.JSONField(default=dict, blank=True, help_text="Public keys (a JWK Set), pasted.")
+    jwks_uri = models.URLField(max_length=2000, blank=True, help_text="Where its public keys are published.")
+    # The FAPI 2.0 Security Profile's rules for this app, as apps.oauth.fapi states and enforces them.
+    fapi2 = models.BooleanField(default=False, help_text="Enforce the FAPI 2.0 Security Profile.")
 
     # RFC 9449: every token request must carry a DPoP proof (apps.oauth.dpop), with a nonce.
     require_dpop = models.BooleanField(
@@ -117,8 +130,23 @@ class Application(AbstractApplication):
 
     @property
     def dpop_required(self) -> bool:
-        """Whether every token of this app must be DPoP-bound (apps.oauth.dpop)."""
-        return self.require_dpop
+        """Whether every token of this app must be DPoP-bound (apps.oauth.dpop): its own switch,
+        or FAPI 2.0's (apps.oauth.fapi.requires_dpop says the same)."""
+        return self.require_dpop or self.fapi2
+
+    @property
+    def client_auth_method(self) -> str:
+        """The one way this app authenticates at the token endpoint (apps.oauth.fapi decides)."""
+        from apps.oauth import fapi
+
+        return fapi.client_auth_method(self)
+
+    @property
+    def pushed_authorization_requests_required(self) -> bool:
+        """Its own PAR switch, or FAPI 2.0's (apps.oauth.fapi)."""
+        from apps.oauth import fapi
+
+        return fapi.requires_par(self)
 
     @property
     def verified(self) -> bool:

@@ -61,9 +61,16 @@ S256_CHALLENGE_PROBLEM = (
     "code_challenge must be 43 base64url characters: the S256 hash of the code_verifier (RFC 7636 4.2)."
 )
 
-# How a confidential client authenticates (RFC 6749 2.3.1); public clients send `none`.
-CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# How a confidential client authenticates (RFC 6749 2.3.1, and a signed JWT per RFC 7523 and
+# OIDC Core 9, apps.oauth.client_assertion); public clients send `none`.
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+PRIVATE_KEY_JWT = "private_key_jwt"
+CLIENT_AUTH_METHODS = (*SECRET_AUTH_METHODS, PRIVATE_KEY_JWT)
 TOKEN_ENDPOINT_AUTH_METHODS = (*CLIENT_AUTH_METHODS, "none")
+# Asymmetric signatures only for client assertions: never `none`, never HS* (which would need a
+# shared secret, and a public key taken as one would forge them). FAPI 2.0 5.4: PS256 or ES256.
+CLIENT_ASSERTION_SIGNING_ALGS = ("RS256", "PS256", "ES256")
+FAPI2_SIGNING_ALGS = ("PS256", "ES256")
 
 # RFC 8707 lets `resource` repeat; every other parameter at most once (RFC 6749 3.1, 3.2).
 REPEATABLE = frozenset({"resource"})

@@ -43,7 +43,7 @@ document.addEventListener("change", (event) => {
 function showNeededFields(form) {
   const code = form.querySelector('input[name="grant_types"][value="authorization-code"]')?.checked;
   const isPublic = form.querySelector('input[name="client_type"][value="public"]')?.checked;
-  const needs = { code, spa: code && isPublic && form.dataset.kind !== "native" };
+  const needs = { code, spa: code && isPublic && form.dataset.kind !== "native", confidential: !isPublic };
   for (const element of form.querySelectorAll("[data-needs]")) {
     const holdsValues = [...element.querySelectorAll("textarea, input")].some((input) =>
       input.type === "checkbox" ? input.checked : input.value.trim(),

@@ -52,11 +52,13 @@ def test_discovery_advertises_only_what_is_supported(client):
     assert set(document["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     }
     assert set(document["introspection_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     }
     assert document["authorization_response_iss_parameter_supported"] is True
     # Members whose defaults would promise features Gatehouse does not have.

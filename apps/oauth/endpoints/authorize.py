@@ -22,7 +22,7 @@ from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from apps.core.http import see_other_as_get
-from apps.oauth import pushed, services
+from apps.oauth import fapi, pushed, services
 from apps.oauth.consent import (
     AuthorizationEndpointValidator,
     clear_reauth_request,
@@ -267,10 +267,12 @@ class AuthorizeView(OwnOAuthLibCoreMixin, AuthorizationView):
     def request_problem(self, application: Application, credentials: dict) -> tuple[str, str] | None:
         """Why a request that oauthlib accepted is still refused before the screen, if it is:
         the (error, error_description) to answer by redirect."""
-        if application.require_pushed_authorization_requests and not self.pushed_key:
+        if application.pushed_authorization_requests_required and not self.pushed_key:
             # RFC 9126 6: this client's requests come through the PAR endpoint or not at all.
             return "invalid_request", "This client must use pushed authorization requests."
-        return authorization_problem(self.request.GET, credentials)
+        return authorization_problem(self.request.GET, credentials) or fapi.authorization_problem(
+            application, credentials
+        )
 
     def approve_without_screen(self, application, scopes, credentials, consent):
         if isinstance(credentials.get("ui_locales"), list):

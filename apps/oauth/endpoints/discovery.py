@@ -38,11 +38,21 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 "code_challenge_methods_supported": list(supported.CODE_CHALLENGE_METHODS),
                 "id_token_signing_alg_values_supported": list(supported.ID_TOKEN_SIGNING_ALGS),
                 "token_endpoint_auth_methods_supported": list(supported.TOKEN_ENDPOINT_AUTH_METHODS),
+                # private_key_jwt's algorithms (apps.oauth.client_assertion); never none or HS*.
+                "token_endpoint_auth_signing_alg_values_supported": list(
+                    supported.CLIENT_ASSERTION_SIGNING_ALGS
+                ),
                 "revocation_endpoint": endpoint_url(request, "revoke-token"),
                 "revocation_endpoint_auth_methods_supported": list(supported.TOKEN_ENDPOINT_AUTH_METHODS),
+                "revocation_endpoint_auth_signing_alg_values_supported": list(
+                    supported.CLIENT_ASSERTION_SIGNING_ALGS
+                ),
                 "introspection_endpoint": endpoint_url(request, "introspect"),
-                # Resource servers are confidential clients: introspection needs a secret.
+                # Resource servers are confidential clients: introspection needs a secret or a key.
                 "introspection_endpoint_auth_methods_supported": list(supported.CLIENT_AUTH_METHODS),
+                "introspection_endpoint_auth_signing_alg_values_supported": list(
+                    supported.CLIENT_ASSERTION_SIGNING_ALGS
+                ),
                 "device_authorization_endpoint": endpoint_url(request, "device-authorization"),
                 # RFC 9126 5; an app may require it (its require_pushed_authorization_requests).
                 "pushed_authorization_request_endpoint": endpoint_url(

@@ -15,7 +15,7 @@ from oauth2_provider.views.metadata import ServerMetadataViewMixin
 
 from apps.audit.services import client_ip
 from apps.core.http import basic_credentials, basic_credentials_present
-from apps.oauth import supported
+from apps.oauth import client_assertion, supported
 from apps.oauth.models import Application
 from apps.oauth.ratelimit import check_endpoint
 
@@ -135,6 +135,9 @@ class EndpointGuardMixin:
             request.POST.get("client_id"),
             request.POST.get("client_secret"),
         )
+        if not client_id and "client_assertion" in request.POST:
+            # Counted per client and address: each assertion is new, so it cannot key the count.
+            client_id = client_assertion.claimed_client_id(request.POST["client_assertion"])
         retry_after = check_endpoint(
             self.rate_limit_bucket,
             address=client_ip(request) or "unknown",

@@ -19,7 +19,7 @@ from oauthlib.common import urlencode as oauthlib_urlencode
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from apps.core import metrics
-from apps.oauth import pushed
+from apps.oauth import fapi, pushed
 from apps.oauth.endpoints.authorize import AuthorizeView, authorization_problem
 from apps.oauth.endpoints.guards import CorsMixin, EndpointGuardMixin, endpoint_url, named_client, oauth_error
 from apps.oauth.supported import RESPONSE_TYPES
@@ -28,7 +28,7 @@ from apps.oauth.supported import RESPONSE_TYPES
 # a JSON answer to a developer's client should not (RFC 6749 5.2).
 UNDESCRIBED = {"invalid_scope": "A requested scope is unknown or not allowed for this client."}
 # The client's credentials are not part of the authorization request it pushes.
-CREDENTIALS = ("client_secret",)
+CREDENTIALS = ("client_secret", "client_assertion", "client_assertion_type")
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -74,6 +74,10 @@ class PushedAuthorizationRequestView(CorsMixin, EndpointGuardMixin, View):
             return oauth_error("invalid_request", "A pushed request must not contain request_uri.")
         if problem := self.authorization_problem(request, application.client_id, parameters):
             return oauth_error(*problem)
+        if problem := fapi.authorization_problem(
+            application, {"redirect_uri": request.POST.get("redirect_uri")}
+        ):
+            return oauth_error(*problem)  # the app's FAPI 2.0 switch (apps.oauth.fapi)
         request_uri = pushed.push_request(application=application, parameters=parameters)
         return JsonResponse({"request_uri": request_uri, "expires_in": pushed.LIFETIME_SECONDS}, status=201)
 

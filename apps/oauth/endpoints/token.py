@@ -126,7 +126,7 @@ class IntrospectTokenView(EndpointGuardMixin, dot_views.IntrospectTokenView):
     client_auth = "absent"
 
     def authenticate_client(self, request):
-        if not (basic_credentials_present(request) or "client_id" in request.POST):
+        if not (basic_credentials_present(request) or {"client_id", "client_assertion"} & set(request.POST)):
             return False
         core = self.get_oauthlib_core()
         oauthlib_request = OauthlibRequest(
