@@ -10,13 +10,14 @@ address, a 5-second timeout, at most 4 KB read, and redirects followed only on t
 import http.client
 import ipaddress
 import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import dns.exception
 import dns.resolver
 from django.conf import settings
+
+from apps.core.outbound import PinnedHTTPConnection, PinnedHTTPSConnection, is_public_address
 
 PROOF_PATH = "/.well-known/gatehouse-verification.txt"
 DNS_LABEL = "_gatehouse-verification"
@@ -52,13 +53,6 @@ def _allow_private() -> bool:
     return settings.GATEHOUSE_VERIFICATION_ALLOW_PRIVATE
 
 
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
-
-
 def resolve_public(host: str, port: int) -> str:
     """One address for `host` that we may connect to, or ProofError."""
     try:
@@ -70,28 +64,6 @@ def resolve_public(host: str, port: int) -> str:
     if not allowed:
         raise ProofError(f"{host} resolves to a private or reserved address, which is never checked.")
     return allowed[0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address resolved beforehand, whatever DNS would say now."""
-
-    def __init__(self, host: str, port: int, address: str, **kwargs):
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS, **kwargs)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), timeout=TIMEOUT_SECONDS)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, **kwargs):
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=ssl.create_default_context(), **kwargs)
-        self._address = address
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), timeout=TIMEOUT_SECONDS)
-        # Certificate and SNI are for the host name, not the address we pinned.
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
 def fetch_small(url: str) -> bytes:
@@ -107,8 +79,8 @@ def fetch_small(url: str) -> bytes:
         first_host = host
         port = parts.port or (443 if scheme == "https" else 80)
         address = resolve_public(host, port)
-        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, address)
+        connection_class = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
+        connection = connection_class(host, port, address, timeout=TIMEOUT_SECONDS)
         try:
             connection.request("GET", parts.path or "/", headers={"User-Agent": "Gatehouse-Verification/1"})
             response = connection.getresponse()

@@ -25,7 +25,7 @@ def steps(monkeypatch) -> list[str]:
 
 
 def test_the_apps_holding_user_data_register_their_steps():
-    assert [step.name for step in deletion.deletion_steps()] == ["oauth", "apikeys"]
+    assert [step.name for step in deletion.deletion_steps()] == ["backchannel_logout", "oauth", "apikeys"]
 
 
 def test_deleting_an_account_runs_each_registered_step_before_the_user_goes(user, steps):

@@ -57,6 +57,9 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 # request_uri is another thing, advertised by the endpoint above (RFC 9126 5).
                 "request_uri_parameter_supported": False,
                 "authorization_response_iss_parameter_supported": True,
+                # OIDC Back-Channel Logout 1.0 (apps.oauth.backchannel); ID tokens carry `sid`.
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
             }
         )
         data.pop("client_id_metadata_document_supported", None)
