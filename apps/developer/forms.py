@@ -7,11 +7,12 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
 
 from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
-from apps.oauth import supported
+from apps.oauth import backchannel, supported
 from apps.oauth.models import Application
 
 JUSTIFICATION_MAX = 120
@@ -174,6 +175,18 @@ class ApplicationForm(forms.ModelForm):
     homepage_url = forms.URLField(label="Homepage", required=False, assume_scheme="https")
     privacy_policy_url = forms.URLField(label="Privacy policy", required=False, assume_scheme="https")
     terms_url = forms.URLField(label="Terms of service", required=False, assume_scheme="https")
+    backchannel_logout_uri = forms.URLField(
+        label=gettext_lazy("Back-channel logout URI"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        help_text=gettext_lazy(
+            "When someone signs out of Gatehouse, ends a session from their security page, revokes "
+            "your app or deletes their account, Gatehouse's server posts a signed logout token to this "
+            "address, so your app can sign them out too (OpenID Connect Back-Channel Logout). https "
+            "only; http://127.0.0.1 or http://[::1] for development. Failed deliveries are retried."
+        ),
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label="Scopes your app may request",
         widget=forms.CheckboxSelectMultiple,
@@ -204,12 +217,16 @@ class ApplicationForm(forms.ModelForm):
             "allowed_scopes",
             "required_scopes",
             "require_pushed_authorization_requests",
+            # OIDC Back-Channel Logout (apps.oauth.backchannel); templates/developer/_backchannel_fields.html
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
         ]
         labels = {
             "require_pushed_authorization_requests": "Require pushed authorization requests (PAR)",
             "redirect_uris": "Redirect URIs",
             "post_logout_redirect_uris": "Sign-out redirect URIs",
             "allowed_origins": "Allowed origins",
+            "backchannel_logout_session_required": gettext_lazy("Always name the session (sid)"),
         }
         help_texts = {
             "description": "One or two sentences on what your app does, shown on the consent screen.",
@@ -228,6 +245,13 @@ class ApplicationForm(forms.ModelForm):
             "the token endpoint from a browser.",
         }
         field_classes = {"logo": LogoField}
+        help_texts |= {
+            "backchannel_logout_session_required": gettext_lazy(
+                "Tick this if your app can only sign out one session at a time: every logout token then "
+                "names the session (sid, the same as in the ID token). Otherwise a token that names only "
+                "the person (sub) means: sign them out of every session."
+            ),
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
             "redirect_uris": UriListWidget(),
@@ -297,6 +321,12 @@ class ApplicationForm(forms.ModelForm):
         (and stays shown while ticked, so a saved choice is never out of reach)."""
         grants = set(self._current("grant_types") or [])
         return AUTH_CODE in grants or bool(self._current("require_pushed_authorization_requests"))
+
+    @property
+    def shows_backchannel_settings(self) -> bool:
+        """Back-channel logout is for apps that sign people in (the code grant); a saved URI stays shown."""
+        grants = set(self._current("grant_types") or [])
+        return AUTH_CODE in grants or bool(self._current("backchannel_logout_uri"))
 
     def _redirects_to_the_web(self) -> bool:
         uris = split_uris(self._current("redirect_uris") or "")
@@ -397,6 +427,12 @@ class ApplicationForm(forms.ModelForm):
 
     def clean_terms_url(self) -> str:
         return self._clean_https_link("terms_url")
+
+    def clean_backchannel_logout_uri(self) -> str:
+        uri = self.cleaned_data.get("backchannel_logout_uri", "").strip()
+        if uri and (problem := backchannel.uri_problem(uri)):
+            raise ValidationError(problem)
+        return uri
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

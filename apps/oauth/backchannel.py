@@ -29,7 +29,7 @@ from django.db.models import Count, F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_tasks import task, task_backends
+from django_tasks import task_backends
 from jwcrypto import jwt
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
@@ -107,6 +107,8 @@ def _create(rows: list[BackchannelDelivery]) -> list[BackchannelDelivery]:
     with the change that caused it, so a worker never acts on a sign-out that rolled back."""
     if not rows:
         return []
+    from apps.oauth.tasks import deliver_logout
+
     rows = BackchannelDelivery.objects.bulk_create(rows)
     for row in rows:
         deliver_logout.enqueue(row.pk)
@@ -241,14 +243,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _schedule(delivery: BackchannelDelivery) -> None:
+    from apps.oauth.tasks import deliver_logout
+
     if task_backends[deliver_logout.backend].supports_defer:
         deliver_logout.using(run_after=delivery.next_attempt).enqueue(delivery.pk)
     # Without defer (the inline backend of tests) the row records when it is due, and a test
     # runs the next attempt itself.
 
 
-@task()
-def deliver_logout(delivery_id: int) -> str:
+def attempt_delivery(delivery_id: int) -> str:
     """One attempt at a delivery; a failure schedules the next one (or gives up)."""
     delivery = BackchannelDelivery.objects.select_related("application").filter(pk=delivery_id).first()
     if delivery is None or not delivery.pending:
