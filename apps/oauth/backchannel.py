@@ -50,6 +50,8 @@ MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 RECENT_DELIVERIES = 5
+# Finished deliveries are kept this long for the console (cleartokenfamilies deletes them).
+KEPT_DAYS = 30
 
 
 class Reason:

@@ -382,7 +382,11 @@ class BackchannelDelivery(models.Model):
     gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["application", "-created"], name="oauth_bcl_app_created")]
+        indexes = [
+            # The console's card; and a sign-out's check for a session already told.
+            models.Index(fields=["application", "-created"], name="oauth_bcl_app_created"),
+            models.Index(fields=["sid", "sub"], name="oauth_bcl_session"),
+        ]
         verbose_name_plural = "back-channel deliveries"
 
     def __str__(self) -> str:

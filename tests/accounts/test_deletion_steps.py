@@ -49,7 +49,12 @@ def test_registering_a_name_again_replaces_the_step(user, steps):
     deletion.register_deletion_step("probe", delete=lambda user: {})
     delete_account(user=user)
     assert steps == []
-    assert [step.name for step in deletion.deletion_steps()] == ["backchannel_logout", "oauth", "apikeys", "probe"]
+    assert [step.name for step in deletion.deletion_steps()] == [
+        "backchannel_logout",
+        "oauth",
+        "apikeys",
+        "probe",
+    ]
 
 
 def test_an_impact_outside_the_page_is_refused(user, steps):

@@ -383,3 +383,18 @@ def test_the_app_page_shows_deliveries_and_failures_in_constant_queries(
     with django_assert_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assertContains(response, "12 waiting to be retried or sent")
+
+
+def test_cleartokenfamilies_deletes_old_finished_deliveries_only(user, application):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - timedelta(days=backchannel.KEPT_DAYS + 1)
+    old_done, old_pending, recent_done = (delivery_for(application, user) for _ in range(3))
+    BackchannelDelivery.objects.filter(pk__in=[old_done.pk, old_pending.pk]).update(created=long_ago)
+    BackchannelDelivery.objects.filter(pk__in=[old_done.pk, recent_done.pk]).update(
+        delivered_at=timezone.now()
+    )
+    call_command("cleartokenfamilies", verbosity=0)
+    assert set(BackchannelDelivery.objects.values_list("pk", flat=True)) == {old_pending.pk, recent_done.pk}
