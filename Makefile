@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input -v 0
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo --port $(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (e-mails go to var/outbox/). Ctrl-C stops it."
-	@# The task worker (e-mails, domain checks) runs beside the server and stops with it, by PID.
+	@# The task worker (e-mails, back-channel logout, domain checks) runs beside the server and stops with it, by PID.
 	$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload --interval 1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

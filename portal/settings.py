@@ -504,11 +504,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Email ------------------------------------------------------------------------------
 
 EMAIL_MODE = env_choice("GATEHOUSE_EMAIL", "console", ("console", "file", "smtp"))
-EMAIL_BACKEND = {
+# Every email is queued (apps.core.mail) and a task worker sends it through this backend.
+GATEHOUSE_EMAIL_DELIVERY_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "file": "django.core.mail.backends.filebased.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
 }[EMAIL_MODE]
+EMAIL_BACKEND = "apps.core.mail.QueuedEmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "outbox"
 EMAIL_HOST = env_str("GATEHOUSE_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("GATEHOUSE_EMAIL_PORT", 587, minimum=1)

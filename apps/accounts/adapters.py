@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from apps.accounts.devices import describe_user_agent
+from apps.accounts.sessions import signed_out, stored_session_id
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 
@@ -65,7 +66,10 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
         for session in sessions:
             if session.user_id not in users:
                 users[session.user_id] = session.user
+            # Read before it ends: the apps signed in through it hear of it (back-channel logout).
+            sid = stored_session_id(session.session_key)
             session.end()
+            signed_out(user=users[session.user_id], sid=sid, request=request)
             record(
                 AuditEvent.Kind.SESSION_ENDED,
                 user=users[session.user_id],

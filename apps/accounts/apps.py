@@ -6,7 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from apps.accounts import receivers  # noqa: F401 - connects the signal receivers
+        from apps.accounts import receivers, sessions  # noqa: F401 - connects the signal receivers
         from apps.accounts.models import Profile, User
         from apps.core import rowcache
 

@@ -14,7 +14,7 @@ from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.client_auth import CLIENT_AUTH_FIELDS, ClientAuthFields
 from apps.developer.services import LOGO, normalize_logo
 from apps.developer.validators import check_origin, check_redirect_uri, clean_uri_list, split_uris
-from apps.oauth import supported
+from apps.oauth import backchannel, supported
 from apps.oauth.models import Application
 
 JUSTIFICATION_MAX = 120
@@ -191,6 +191,18 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
     homepage_url = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
     privacy_policy_url = forms.URLField(label=_("Privacy policy"), required=False, assume_scheme="https")
     terms_url = forms.URLField(label=_("Terms of service"), required=False, assume_scheme="https")
+    backchannel_logout_uri = forms.URLField(
+        label=_("Back-channel logout URI"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_(
+            "When someone signs out of Gatehouse, ends a session from their security page, revokes "
+            "your app or deletes their account, Gatehouse's server posts a signed logout token to this "
+            "address, so your app can sign them out too (OpenID Connect Back-Channel Logout). https "
+            "only; http://127.0.0.1 or http://[::1] for development. Failed deliveries are retried."
+        ),
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label=_("Scopes your app may request"),
         widget=forms.CheckboxSelectMultiple,
@@ -226,6 +238,9 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
             "require_dpop",
             "access_token_format",  # JWT access tokens (templates/developer/_token_format_field.html)
             *CLIENT_AUTH_FIELDS,  # apps.developer.client_auth
+            # OIDC Back-Channel Logout (apps.oauth.backchannel); templates/developer/_backchannel_fields.html
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
         ]
         labels = {
             "access_token_format": _("Access token format"),
@@ -235,6 +250,7 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
             "redirect_uris": _("Redirect URIs"),
             "post_logout_redirect_uris": _("Sign-out redirect URIs"),
             "allowed_origins": _("Allowed origins"),
+            "backchannel_logout_session_required": _("Always name the session (sid)"),
         }
         help_texts = {
             "require_dpop": _(
@@ -267,6 +283,13 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
             ),
         }
         field_classes = {"logo": LogoField}
+        help_texts |= {
+            "backchannel_logout_session_required": _(
+                "Tick this if your app can only sign out one session at a time: every logout token then "
+                "names the session (sid, the same as in the ID token). Otherwise a token that names only "
+                "the person (sub) means: sign them out of every session."
+            ),
+        }
         widgets = {
             "access_token_format": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
@@ -344,6 +367,12 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
         (and stays shown while ticked, so a saved choice is never out of reach)."""
         grants = set(self._current("grant_types") or [])
         return AUTH_CODE in grants or bool(self._current("require_pushed_authorization_requests"))
+
+    @property
+    def shows_backchannel_settings(self) -> bool:
+        """Back-channel logout is for apps that sign people in (the code grant); a saved URI stays shown."""
+        grants = set(self._current("grant_types") or [])
+        return AUTH_CODE in grants or bool(self._current("backchannel_logout_uri"))
 
     def _redirects_to_the_web(self) -> bool:
         uris = split_uris(self._current("redirect_uris") or "")
@@ -446,6 +475,12 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
 
     def clean_terms_url(self) -> str:
         return self._clean_https_link("terms_url")
+
+    def clean_backchannel_logout_uri(self) -> str:
+        uri = self.cleaned_data.get("backchannel_logout_uri", "").strip()
+        if uri and (problem := backchannel.uri_problem(uri)):
+            raise ValidationError(problem)
+        return uri
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

@@ -20,7 +20,7 @@ from apps.core.scopes import describe
 from apps.developer import client_auth, services, verification
 from apps.developer.forms import GRANTS, KINDS, ApplicationForm, UriListWidget
 from apps.developer.validators import invalid_uris, split_uris
-from apps.oauth import supported
+from apps.oauth import backchannel, supported
 from apps.oauth.models import Application, ClientSecret
 from apps.oauth.secrets import create_client_secret, delete_client_secret
 
@@ -99,6 +99,10 @@ def _detail_context(request: HtmxHttpRequest, app: Application, **extra) -> dict
         "endpoints": [(label, request.build_absolute_uri(reverse(name))) for label, name in ENDPOINTS],
         "verification": verification.app_panel(app),
         "client_auth": client_auth.describe(app),
+        # Sign-out notices (OIDC Back-Channel Logout) are for apps that sign people in.
+        "backchannel": backchannel.delivery_summary(app)
+        if app.allows_grant_type(Application.GRANT_AUTHORIZATION_CODE) or app.backchannel_logout_uri
+        else None,
         **extra,
     }
 

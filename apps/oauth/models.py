@@ -125,6 +125,12 @@ class Application(AbstractApplication):
         blank=True, help_text="Resource servers only: the RFC 8707 resource identifier apps may ask for."
     )
 
+    # OIDC Back-Channel Logout 1.0 (apps.oauth.backchannel): where signing out is announced.
+    backchannel_logout_uri = models.URLField(blank=True, max_length=2000)
+    backchannel_logout_session_required = models.BooleanField(
+        default=False, help_text="Every logout token names the session (sid)."
+    )
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
@@ -310,6 +316,9 @@ class TokenFamily(models.Model):
     # DOT's RefreshToken.token_family, set when the code is exchanged (so: spent).
     family = models.UUIDField(null=True, blank=True, unique=True)
     auth_time = models.DateTimeField()
+    # The browser session it was approved in, when it carries openid: the `sid` of its ID
+    # tokens and of the logout tokens that end them (apps.oauth.backchannel). Never a session key.
+    sid = models.CharField(max_length=64, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     expires = models.DateTimeField(null=True, blank=True, help_text="No refresh after this, however rotated.")
 
@@ -432,3 +441,44 @@ class DPoPBinding(models.Model):
 
     def __str__(self) -> str:
         return f"DPoP binding {self.jkt}"
+
+
+class BackchannelDelivery(models.Model):
+    """One logout token to deliver to an app's back-channel logout URI, and how that went.
+
+    The token itself is not kept: each attempt signs a fresh one from these fields.
+    """
+
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="backchannel_deliveries",
+    )
+    # Who and which session signed out; `sub` is a string so it outlives a deleted account.
+    sub = models.CharField(max_length=255)
+    sid = models.CharField(max_length=64, blank=True)
+    issuer = models.CharField(max_length=2000)
+    reason = models.CharField(max_length=32)
+    created = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt = models.DateTimeField(null=True, blank=True)
+    last_attempt = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The console's card; and a sign-out's check for a session already told.
+            models.Index(fields=["application", "-created"], name="oauth_bcl_app_created"),
+            models.Index(fields=["sid", "sub"], name="oauth_bcl_session"),
+        ]
+        verbose_name_plural = "back-channel deliveries"
+
+    def __str__(self) -> str:
+        return f"Logout of {self.sub} to {self.application_id}"
+
+    @property
+    def pending(self) -> bool:
+        return self.delivered_at is None and self.gave_up_at is None

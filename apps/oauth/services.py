@@ -33,6 +33,7 @@ from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core.scopes import CATALOGUE, Scope, describe
+from apps.oauth import backchannel
 from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
 from apps.oauth.revocation import revoke_tokens
@@ -232,6 +233,10 @@ def revoke_access(*, user: User, application: Application, request: HttpRequest 
     with transaction.atomic():
         count = revoke_tokens(user=user, applications=[application])
         Consent.objects.filter(user=user, application=application).delete()
+        # OIDC Back-Channel Logout: the app ends every session it has of the user.
+        backchannel.access_ended(
+            user=user, applications=[application], reason=backchannel.Reason.ACCESS_REVOKED, request=request
+        )
     record(
         AuditEvent.Kind.ACCESS_REVOKED,
         user=user,

@@ -40,6 +40,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from apps.accounts.models import Profile
+from apps.accounts.sessions import browser_session_id
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
 from apps.oauth import client_assertion, dpop, fapi, resource_server, resources, supported
@@ -193,6 +194,8 @@ class GatehouseOAuthLibCore(OAuthLibCore):
     def create_authorization_response(self, request, scopes, credentials, allow):
         # Set even when None, so a request parameter of the same name can never stand in.
         credentials = {**credentials, "_gatehouse_auth_time": session_auth_time(request) if allow else None}
+        # Back-channel logout: the browser session the approval happens in (its `sid`).
+        credentials["_gatehouse_sid"] = browser_session_id(request.session) if allow else None
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
@@ -217,7 +220,16 @@ class GatehouseValidator(OAuth2Validator):
         return {name: value for name, value in claims.items() if value not in (None, "")}
 
     def get_discovery_claims(self, request):
-        return [*super().get_discovery_claims(request), "iss", "aud", "exp", "iat", "auth_time", "nonce"]
+        return [
+            *super().get_discovery_claims(request),
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "sid",
+        ]
 
     # --- Client authentication: ClientSecret rows, never Application.client_secret --------
 
@@ -360,6 +372,8 @@ class GatehouseValidator(OAuth2Validator):
             user=request.user,
             code_hash=code_hash(code["code"]),
             auth_time=auth_time,
+            # Only an ID token signs someone in to the app (OIDC Back-Channel Logout 2.1).
+            sid=(_stash(request, "_gatehouse_sid") or "") if "openid" in request.scopes else "",
         )
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
@@ -593,6 +607,8 @@ class GatehouseValidator(OAuth2Validator):
         if family is not None:
             # OIDC Core 2 and 12.2: when the user signed in, also in ID tokens from a refresh.
             claims["auth_time"] = int(family.auth_time.timestamp())
+            if family.sid:  # OIDC Back-Channel Logout 2.1: the session its logout token names
+                claims["sid"] = family.sid
         return claims, expiration_time
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):

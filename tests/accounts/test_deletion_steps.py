@@ -25,7 +25,7 @@ def steps(monkeypatch) -> list[str]:
 
 
 def test_the_apps_holding_user_data_register_their_steps():
-    assert [step.name for step in deletion.deletion_steps()] == ["oauth", "apikeys"]
+    assert [step.name for step in deletion.deletion_steps()] == ["backchannel_logout", "oauth", "apikeys"]
 
 
 def test_deleting_an_account_runs_each_registered_step_before_the_user_goes(user, steps):
@@ -49,7 +49,12 @@ def test_registering_a_name_again_replaces_the_step(user, steps):
     deletion.register_deletion_step("probe", delete=lambda user: {})
     delete_account(user=user)
     assert steps == []
-    assert [step.name for step in deletion.deletion_steps()] == ["oauth", "apikeys", "probe"]
+    assert [step.name for step in deletion.deletion_steps()] == [
+        "backchannel_logout",
+        "oauth",
+        "apikeys",
+        "probe",
+    ]
 
 
 def test_an_impact_outside_the_page_is_refused(user, steps):

@@ -143,7 +143,7 @@ def test_a_real_key_from_the_environment_is_used_and_the_data_folder_is_made(tmp
 def test_email_goes_to_the_console_a_file_or_smtp(tmp_path, variables, backend):
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_FILE_PATH)"
+        "print(s.GATEHOUSE_EMAIL_DELIVERY_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_FILE_PATH)"
     )
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))

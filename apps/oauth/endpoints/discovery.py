@@ -72,6 +72,9 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
                 "claims_locales_supported": supported.ui_locales(),
                 # RFC 9449 5.1: the token endpoint, the API and userinfo take DPoP proofs.
                 "dpop_signing_alg_values_supported": list(supported.DPOP_SIGNING_ALGS),
+                # OIDC Back-Channel Logout 1.0 (apps.oauth.backchannel); ID tokens carry `sid`.
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
             }
         )
         data.pop("client_id_metadata_document_supported", None)

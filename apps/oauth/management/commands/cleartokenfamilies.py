@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
-from apps.oauth import pushed
-from apps.oauth.models import PushedAuthorizationRequest, TokenFamily
+from apps.oauth import backchannel, pushed
+from apps.oauth.models import BackchannelDelivery, PushedAuthorizationRequest, TokenFamily
 
 # Codes and device codes live minutes; a day is well past any of them.
 UNSPENT_GRACE = timedelta(days=1)
@@ -34,7 +34,7 @@ def delete_in_batches(queryset: QuerySet) -> int:
 class Command(BaseCommand):
     help = (
         "Delete token-family records of ended families and of codes that were never exchanged, "
-        "and pushed authorization requests long expired."
+        "pushed authorization requests long expired, and old back-channel logout deliveries."
     )
 
     def handle(self, *args, **options):
@@ -53,3 +53,10 @@ class Command(BaseCommand):
         kept_until = now - timedelta(seconds=pushed.KEPT_SECONDS)
         deleted = delete_in_batches(PushedAuthorizationRequest.objects.filter(expires__lt=kept_until))
         self.stdout.write(f"Deleted {deleted} pushed authorization requests.")
+        # Back-channel logout deliveries: the console shows the recent ones; finished ones go.
+        old = now - timedelta(days=backchannel.KEPT_DAYS)
+        finished = BackchannelDelivery.objects.filter(created__lt=old).filter(
+            Q(delivered_at__isnull=False) | Q(gave_up_at__isnull=False)
+        )
+        deleted = delete_in_batches(finished)
+        self.stdout.write(f"Deleted {deleted} back-channel logout deliveries.")
