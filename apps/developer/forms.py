@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.scopes import CATALOGUE, Kind
 from apps.developer.services import LOGO, normalize_logo
@@ -27,6 +28,7 @@ CONFIDENTIAL, PUBLIC = Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLI
 AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
 CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
 DEVICE_CODE = Application.GRANT_DEVICE_CODE
+TOKEN_EXCHANGE = supported.TOKEN_EXCHANGE_GRANT
 
 GRANT_WORDS = {
     AUTH_CODE: ("Authorization code with PKCE", "People sign in at Gatehouse and approve your app."),
@@ -35,6 +37,13 @@ GRANT_WORDS = {
         "Your server calls the API as itself, with no person involved.",
     ),
     DEVICE_CODE: ("Device code", "People approve a TV or device by typing a short code on their phone."),
+    TOKEN_EXCHANGE: (
+        _("Token exchange"),
+        _(
+            "A native app trades a person's Google, GitHub or Facebook sign-in for tokens; "
+            "a server trades an access token it holds for a narrower one. Comes with another grant."
+        ),
+    ),
 }
 # What the server supports, in its order: implicit, password and hybrid never (RFC 9700 §2.1.2,
 # §2.4). A grant added there without words here fails at import, not on the page.
@@ -413,6 +422,14 @@ class ApplicationForm(forms.ModelForm):
                 "Client credentials needs a confidential client: a public client has no secret to prove "
                 "that a request comes from your server.",
             )
+        if grants == [TOKEN_EXCHANGE]:
+            self.add_error(
+                "grant_types",
+                _(
+                    "Token exchange comes with another grant: authorization code for a native app, "
+                    "client credentials or authorization code for a server."
+                ),
+            )
         if AUTH_CODE in grants and "redirect_uris" in cleaned and not cleaned["redirect_uris"]:
             self.add_error(
                 "redirect_uris",
@@ -423,7 +440,7 @@ class ApplicationForm(forms.ModelForm):
         self.instance.algorithm = self.instance.algorithm or Application.RS256_ALGORITHM
         # DOT keeps one primary grant, and its clean() requires redirect URIs when it is the code grant.
         for grant in GRANTS:
-            if grant in grants:
+            if grant in grants and grant != TOKEN_EXCHANGE:  # not one of DOT's column's choices
                 self.instance.authorization_grant_type = grant
                 break
         scopes = cleaned.get("allowed_scopes") or []

@@ -41,7 +41,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from apps.accounts.models import Profile
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import supported
+from apps.oauth import supported, token_exchange
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -183,6 +183,11 @@ class GatehouseOAuthLibCore(OAuthLibCore):
         # Set even when None, so a request parameter of the same name can never stand in.
         credentials = {**credentials, "_gatehouse_auth_time": session_auth_time(request) if allow else None}
         return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def create_token_response(self, request):
+        # A token exchange checks a provider's token through social-core, which needs the request.
+        with token_exchange.serving(request):
+            return super().create_token_response(request)
 
 
 class GatehouseValidator(OAuth2Validator):
@@ -497,6 +502,8 @@ class GatehouseValidator(OAuth2Validator):
             # A refresh revokes the tokens it replaces (rotation): one event says both.
             **({"revoked": "the refresh token and access token it replaces"} if rotated else {}),
             **({"note": MACHINE_TOKEN_NOTE} if machine else {}),
+            # What a grant adds about this token (apps.oauth.token_exchange: its subject).
+            **(_stash(request, "_gatehouse_audit") or {}),
         )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):

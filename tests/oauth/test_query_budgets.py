@@ -35,7 +35,8 @@ CONSENT_SCREEN = 5
 # DOT and oauthlib read the Grant row once per check (validators.py's code methods, left alone),
 # and the request's own transaction, which holds the race locks to the end, is a BEGIN/COMMIT.
 AUTHORIZATION_CODE = 25
-REFRESH = 27
+# Rotation deletes the old access token, which looks for tokens exchanged from it (RFC 8693).
+REFRESH = 28
 
 
 @pytest.fixture
