@@ -164,7 +164,9 @@ class TokenExchangeGrant(GrantTypeBase):
             )
         issuer = _param(request, "subject_issuer")
         self._authenticate_client(request)
-        self.validate_grant_type(request)
+        # DOT's validate_grant_type knows only its own grants: ask the app (its grant_types).
+        if not request.client.allows_grant_type(GRANT_TYPE):
+            raise errors.UnauthorizedClientError(request=request)
         if issuer:
             self._validate_external_subject(request, issuer)
         else:
