@@ -348,7 +348,6 @@ class PushedAuthorizationRequest(models.Model):
         return self.expires <= timezone.now()
 
 
-
 def revoke_exchanged_tokens(collector, field, sub_objs, using):
     """`on_delete` of TokenExchange.subject: the tokens exchanged from a deleted (revoked,
     expired and cleared, cascaded) access token are deleted with it, whichever path deleted it."""
