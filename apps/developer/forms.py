@@ -40,8 +40,8 @@ GRANT_WORDS = {
     TOKEN_EXCHANGE: (
         _("Token exchange"),
         _(
-            "A native app trades a person's Google, GitHub or Facebook sign-in for tokens; "
-            "a server trades an access token it holds for a narrower one. Comes with another grant."
+            "Native apps turn a Google, GitHub or Facebook sign-in into tokens; servers swap "
+            "an access token for a narrower one. Needs another grant too."
         ),
     ),
 }

@@ -17,7 +17,7 @@ def test_the_form_offers_token_exchange_in_plain_words(dev_client):
 
     assertContains(response, f'value="{TOKEN_EXCHANGE}"')
     assertContains(response, "Token exchange")
-    assertContains(response, "trades an access token it holds for a narrower one")
+    assertContains(response, "servers swap an access token for a narrower one")
 
 
 def test_token_exchange_is_saved_beside_the_primary_grant(dev_client):
