@@ -10,6 +10,7 @@ the account is found or created by the same pipeline as the browser flow; DOT is
 tokens, limited to the scopes the client may have.
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ from apps.social.providers import get_provider
 # RFC 8693's grant type names what this is; DOT only reads it to tell client_credentials apart.
 GRANT_TYPE = token_exchange.GRANT_TYPE
 GOOGLE_TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
+GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 GITHUB_CHECK_TOKEN_URL = "https://api.github.com/applications/{client_id}/token"
 FACEBOOK_DEBUG_TOKEN_URL = "https://graph.facebook.com/v{version}/debug_token"
 SUPPORTED = (GoogleOAuth2, GithubOAuth2, FacebookOAuth2)
@@ -128,6 +130,21 @@ def _check_token_audience(backend, access_token: str) -> None:
         raise AuthCredentialError(backend, code="credential_rejected", stage="token_validation")
 
 
+def _check_google_id_token(backend, id_token: str) -> dict[str, Any]:
+    """Google's claims for `id_token`, once Google says it is its own, live, and for our client
+    (Google's tokeninfo endpoint checks the signature and expiry; OIDC Core 3.1.3.7)."""
+    claims = backend.get_json(GOOGLE_TOKENINFO_URL, params={"id_token": id_token}, stage="token_validation")
+    key, _secret = backend.get_key_and_secret()
+    allowed = {key, *(backend.setting("NATIVE_CLIENT_IDS") or [])}
+    try:
+        live = int(claims.get("exp", 0)) > time.time()
+    except (TypeError, ValueError):
+        live = False
+    if claims.get("iss") not in GOOGLE_ISSUERS or claims.get("aud") not in allowed or not live:
+        raise AuthCredentialError(backend, code="credential_rejected", stage="token_validation")
+    return claims
+
+
 def _exchange_code(backend, *, code: str, redirect_uri: str, code_verifier: str) -> tuple[str, dict]:
     """Trade the app's authorization code at the provider for its access token (our client secret)."""
     backend.redirect_uri = redirect_uri
@@ -188,6 +205,7 @@ def _sign_in(
     code: str,
     redirect_uri: str,
     code_verifier: str,
+    id_token: str = "",
 ):
     known = get_provider(provider)
     if known is None:
@@ -203,15 +221,23 @@ def _sign_in(
             "unsupported_provider",
             f"{known.title} tokens cannot be exchanged; use the authorization code flow.",
         )
+    if id_token and not isinstance(backend, GoogleOAuth2):
+        raise ExchangeError(400, "unsupported_provider", f"{known.title} ID tokens are not accepted here.")
     try:
-        response: dict[str, Any] = {}
-        if code and redirect_uri:
-            access_token, response = _exchange_code(
-                backend, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-            )
+        if id_token:
+            # The ID token's claims are the profile: social-core's pipeline takes them as the
+            # response, as after its own userinfo call (there is no access token to make one).
+            claims = _check_google_id_token(backend, id_token)
+            user = backend.strategy.authenticate(backend=backend, response=claims, **{TOKEN_EXCHANGE: True})
         else:
-            _check_token_audience(backend, access_token)
-        user = backend.do_auth(access_token, response=response, **{TOKEN_EXCHANGE: True})
+            response: dict[str, Any] = {}
+            if code and redirect_uri:
+                access_token, response = _exchange_code(
+                    backend, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+                )
+            else:
+                _check_token_audience(backend, access_token)
+            user = backend.do_auth(access_token, response=response, **{TOKEN_EXCHANGE: True})
     except SocialAuthBaseException as error:
         raise _as_exchange_error(error, known.title) from error
     if not isinstance(user, User):
@@ -347,10 +373,12 @@ class ProviderSubjects:
         return tuple(backend.name for backend in SUPPORTED)
 
     def authenticate(self, django_request: HttpRequest, *, issuer: str, token: str, token_type: str) -> User:
-        if token_type != token_exchange.ACCESS_TOKEN_TYPE:
+        id_token = token_type == token_exchange.ID_TOKEN_TYPE and issuer == GoogleOAuth2.name
+        if token_type != token_exchange.ACCESS_TOKEN_TYPE and not id_token:
             raise token_exchange.TokenExchangeError(
                 "invalid_request",
-                f"Send the provider's access token, as {token_exchange.ACCESS_TOKEN_TYPE}.",
+                f"Send the provider's access token, as {token_exchange.ACCESS_TOKEN_TYPE} "
+                f"(Google's ID tokens too, as {token_exchange.ID_TOKEN_TYPE}).",
             )
         address = client_ip(django_request) or ""
         if retry_after := consume(
@@ -366,7 +394,8 @@ class ProviderSubjects:
             user = _sign_in(
                 django_request,
                 provider=issuer,
-                access_token=token,
+                access_token="" if id_token else token,
+                id_token=token if id_token else "",
                 code="",
                 redirect_uri="",
                 code_verifier="",

@@ -1,6 +1,9 @@
 """Native sign-in through RFC 8693 at /o/token/: a provider's access token, `subject_issuer`
 naming the provider. Providers are faked at the HTTP layer, as for /api/auth/social/."""
 
+import time
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
@@ -17,6 +20,24 @@ from tests.social.test_token_exchange import GOOGLE_TOKENINFO, provider_accepts_
 
 GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
+
+
+def google_id_token_claims(**claims) -> dict:
+    """What Google's tokeninfo answers for a live ID token (its strings, as Google sends them)."""
+    return {
+        "iss": "https://accounts.google.com",
+        "aud": "google-ios-client",
+        "azp": "google-ios-client",
+        "sub": "uid-1",
+        "email": "ada@example.com",
+        "email_verified": "true",
+        "name": "Ada Lovelace",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "exp": str(int(time.time()) + 600),
+        **claims,
+    }
 
 
 @pytest.fixture
@@ -160,15 +181,69 @@ def test_confidential_client_is_unauthorized(client, rsps, developer):
     assert not rsps.calls
 
 
+def test_google_id_token_signs_the_person_in(client, rsps, native_app, user):
+    UserSocialAuth.objects.create(user=user, provider="google-oauth2", uid="uid-1", id_key="sub")
+    rsps.get(GOOGLE_TOKENINFO, json=google_id_token_claims())
+
+    response = sign_in(client, native_app, subject_token="google-id-token", subject_token_type=ID_TOKEN)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["refresh_token"]
+    assert AccessToken.objects.get(application=native_app).user == user
+    asked = parse_qs(urlsplit(rsps.calls[0].request.url).query)
+    assert asked == {"id_token": ["google-id-token"]}
+    assert len(rsps.calls) == 1  # the claims are the profile: no userinfo call
+
+
+def test_google_id_token_makes_an_account_on_a_verified_address(client, rsps, native_app):
+    rsps.get(GOOGLE_TOKENINFO, json=google_id_token_claims(email="newcomer@example.com", sub="uid-9"))
+
+    response = sign_in(client, native_app, subject_token="google-id-token", subject_token_type=ID_TOKEN)
+
+    assert response.status_code == 200, response.content
+    newcomer = UserSocialAuth.objects.get(provider="google-oauth2", uid="uid-9").user
+    assert newcomer.emailaddress_set.get().verified
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "someone-elses-app"},
+        {"iss": "https://evil.example"},
+        {"exp": "1000"},
+        {"exp": "soon"},
+    ],
+    ids=["other-audience", "other-issuer", "expired", "garbled-expiry"],
+)
+def test_google_id_token_not_for_us_is_refused(client, rsps, native_app, user, claims):
+    rsps.get(GOOGLE_TOKENINFO, json=google_id_token_claims(**claims))
+
+    response = sign_in(client, native_app, subject_token="google-id-token", subject_token_type=ID_TOKEN)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert not AccessToken.objects.exists()
+
+
+def test_google_id_token_with_an_unverified_address_is_not_a_takeover(client, rsps, native_app, user):
+    rsps.get(GOOGLE_TOKENINFO, json=google_id_token_claims(email_verified="false"))
+
+    response = sign_in(client, native_app, subject_token="google-id-token", subject_token_type=ID_TOKEN)
+
+    assert response.json()["error"] == "account_exists"
+    assert not UserSocialAuth.objects.exists()
+
+
 @pytest.mark.parametrize(
     "params",
     [
-        {"subject_token_type": "urn:ietf:params:oauth:token-type:id_token"},
+        {"issuer": "github", "subject_token_type": ID_TOKEN},
+        {"subject_token_type": "urn:ietf:params:oauth:token-type:saml2"},
         {"issuer": "oidc"},
         {"issuer": "myspace"},
         {"actor_token": "x", "actor_token_type": ACCESS_TOKEN},
     ],
-    ids=["id-token", "oidc-provider", "unknown-provider", "actor-token"],
+    ids=["github-id-token", "saml", "oidc-provider", "unknown-provider", "actor-token"],
 )
 def test_unsupported_subjects_are_invalid_request(client, rsps, native_app, params):
     response = sign_in(client, native_app, **params)
