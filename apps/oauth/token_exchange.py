@@ -31,6 +31,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from oauth2_provider.models import get_access_token_model
 from oauthlib.oauth2.rfc6749 import errors, utils
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 from oauthlib.openid import Server
@@ -57,6 +58,8 @@ SINGLE_PARAMETERS = (
 )
 
 # The Django request being answered, for what social-core needs of it (set by the backend core).
+AccessToken = get_access_token_model()
+
 _django_request: ContextVar[HttpRequest | None] = ContextVar("gatehouse_token_exchange_request", default=None)
 
 
@@ -129,10 +132,10 @@ class TokenExchangeGrant(GrantTypeBase):
             for modifier in self._token_modifiers:
                 token = modifier(token)
             self.request_validator.save_token(token, request)
+            self._after_issue(request, token, subject)
         except errors.OAuth2Error as error:
             headers.update(error.headers)
             return headers, error.json, error.status_code
-        self._after_issue(request, token, subject)
         return headers, json.dumps(token), 200
 
     @staticmethod
@@ -199,7 +202,15 @@ class TokenExchangeGrant(GrantTypeBase):
                 "name the issuer of any other in subject_issuer.",
                 request=request,
             )
-        subject = load_access_token(_digest(request.subject_token))
+        # Read from the database, not the token cache, and locked until the token request's
+        # transaction ends (TokenView): a revocation of the subject running now waits, then
+        # finds the exchanged token and revokes it too.
+        subject = (
+            AccessToken.objects.select_for_update(of=("self",))
+            .select_related("user", "application")
+            .filter(token_checksum=_digest(request.subject_token))
+            .first()
+        )
         if not self._subject_is_live(subject):
             # RFC 8693 2.2.2: an invalid or unacceptable subject_token is invalid_request.
             raise errors.InvalidRequestError(

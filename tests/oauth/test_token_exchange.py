@@ -369,3 +369,22 @@ def test_garbage_gets_an_oauth_error_never_a_500(client, gateway, params):
 
     assert response.status_code in (400, 401, 403, 429), response.content
     assert json.loads(response.content)["error"]
+
+
+def test_a_server_class_without_the_grant_fails_the_system_check(settings):
+    from django.core.checks import run_checks
+    from oauth2_provider.settings import oauth2_settings
+
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OAUTH2_SERVER_CLASS": "oauthlib.openid.Server"}
+    try:
+        errors = [error.id for error in run_checks(tags=["security"])]
+    finally:
+        oauth2_settings.reload()
+
+    assert "gatehouse.E002" in errors
+
+
+def test_the_configured_server_passes_the_system_check():
+    from django.core.checks import run_checks
+
+    assert "gatehouse.E002" not in [error.id for error in run_checks(tags=["security"])]
