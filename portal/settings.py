@@ -283,7 +283,11 @@ OAUTH2_PROVIDER = {
         "refresh_token",
         "client_credentials",
         "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     ],
+    # oauthlib's OpenID Connect server plus the RFC 8693 grant (apps.oauth.token_exchange).
+    # Other server features subclass GatehouseServer rather than replace this line.
+    "OAUTH2_SERVER_CLASS": "apps.oauth.token_exchange.GatehouseServer",
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
         "client_secret_basic",
         "client_secret_post",
@@ -343,6 +347,9 @@ GATEHOUSE_DPOP_NONCES = env_bool("GATEHOUSE_DPOP_NONCES", False)
 # revocation endpoints, per client and per client address; counted in the cache.
 GATEHOUSE_OAUTH_RATE_PER_CLIENT = env_int("GATEHOUSE_OAUTH_RATE_PER_CLIENT", 600, minimum=1)
 GATEHOUSE_OAUTH_RATE_PER_ADDRESS = env_int("GATEHOUSE_OAUTH_RATE_PER_ADDRESS", 600, minimum=1)
+# Who checks a subject token with a `subject_issuer` at the RFC 8693 token exchange: the
+# social providers (apps.oauth.token_exchange never imports apps.social itself).
+GATEHOUSE_TOKEN_EXCHANGE_EXTERNAL_SUBJECTS = "apps.social.native.ProviderSubjects"
 
 # --- social-auth-app-django --------------------------------------------------------------
 # https://python-social-auth.readthedocs.io/en/latest/configuration/django.html

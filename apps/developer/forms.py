@@ -30,6 +30,7 @@ CONFIDENTIAL, PUBLIC = Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLI
 AUTH_CODE = Application.GRANT_AUTHORIZATION_CODE
 CLIENT_CREDENTIALS = Application.GRANT_CLIENT_CREDENTIALS
 DEVICE_CODE = Application.GRANT_DEVICE_CODE
+TOKEN_EXCHANGE = supported.TOKEN_EXCHANGE_GRANT
 
 GRANT_WORDS = {
     AUTH_CODE: (_("Authorization code with PKCE"), _("People sign in at Gatehouse and approve your app.")),
@@ -40,6 +41,13 @@ GRANT_WORDS = {
     DEVICE_CODE: (
         _("Device code"),
         _("People approve a TV or device by typing a short code on their phone."),
+    ),
+    TOKEN_EXCHANGE: (
+        _("Token exchange"),
+        _(
+            "Native apps turn a Google, GitHub or Facebook sign-in into tokens; servers swap "
+            "an access token for a narrower one. Needs another grant too."
+        ),
     ),
 }
 # What the server supports, in its order: implicit, password and hybrid never (RFC 9700 §2.1.2,
@@ -499,6 +507,14 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
                     "that a request comes from your server."
                 ),
             )
+        if grants == [TOKEN_EXCHANGE]:
+            self.add_error(
+                "grant_types",
+                _(
+                    "Token exchange comes with another grant: authorization code for a native app, "
+                    "client credentials or authorization code for a server."
+                ),
+            )
         if AUTH_CODE in grants and "redirect_uris" in cleaned and not cleaned["redirect_uris"]:
             self.add_error(
                 "redirect_uris",
@@ -511,7 +527,7 @@ class ApplicationForm(ClientAuthFields, forms.ModelForm):
         self.instance.algorithm = self.instance.algorithm or Application.RS256_ALGORITHM
         # DOT keeps one primary grant, and its clean() requires redirect URIs when it is the code grant.
         for grant in GRANTS:
-            if grant in grants:
+            if grant in grants and grant != TOKEN_EXCHANGE:  # not one of DOT's column's choices
                 self.instance.authorization_grant_type = grant
                 break
         scopes = cleaned.get("allowed_scopes") or []

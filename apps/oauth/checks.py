@@ -54,3 +54,23 @@ def signing_key_from_the_environment(app_configs, **kwargs) -> list[Warning]:
             id="gatehouse.W001",
         )
     ]
+
+
+@register(Tags.security)
+def server_serves_every_grant(app_configs, **kwargs) -> list[Error]:
+    """Discovery advertises supported.GRANT_TYPES: OAUTH2_SERVER_CLASS must dispatch each one
+    (a server class that is not apps.oauth.token_exchange.GatehouseServer drops RFC 8693)."""
+    server = oauth2_settings.OAUTH2_SERVER_CLASS(
+        oauth2_settings.OAUTH2_VALIDATOR_CLASS(), **oauth2_settings.server_kwargs
+    )
+    missing = sorted(set(supported.GRANT_TYPES) - set(getattr(server, "grant_types", {})))
+    if not missing:
+        return []
+    return [
+        Error(
+            f"OAUTH2_PROVIDER['OAUTH2_SERVER_CLASS'] serves no {', '.join(missing)}, "
+            "which apps.oauth.supported advertises.",
+            hint="Subclass apps.oauth.token_exchange.GatehouseServer, or stop advertising the grant.",
+            id="gatehouse.E002",
+        )
+    ]

@@ -482,3 +482,26 @@ class BackchannelDelivery(models.Model):
     @property
     def pending(self) -> bool:
         return self.delivered_at is None and self.gave_up_at is None
+
+
+def revoke_exchanged_tokens(collector, field, sub_objs, using):
+    """`on_delete` of TokenExchange.subject: the tokens exchanged from a deleted (revoked,
+    expired and cleared, cascaded) access token are deleted with it, whichever path deleted it."""
+    models.CASCADE(collector, field, sub_objs, using)
+    access_tokens = field.related_model.objects.filter(pk__in=[row.exchanged_token_id for row in sub_objs])
+    collector.collect(access_tokens, source=field.model, nullable=False, fail_on_restricted=False)
+
+
+class TokenExchange(models.Model):
+    """An access token issued by RFC 8693 token exchange, and the access token it came from."""
+
+    subject = models.ForeignKey(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=revoke_exchanged_tokens, related_name="exchanged_into"
+    )
+    # Not a foreign key: each would cost every deletion of an access token (each refresh) a
+    # SELECT. A row whose token went first is deleted with its subject.
+    exchanged_token_id = models.BigIntegerField(db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Token exchange {self.subject_id} → {self.exchanged_token_id}"

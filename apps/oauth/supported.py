@@ -13,18 +13,32 @@ from django.utils.translation import gettext_noop
 from oauth2_provider.models import AbstractApplication
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# RFC 8693, served by apps.oauth.token_exchange (OAUTH2_SERVER_CLASS registers it with oauthlib).
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 # `grant_type` values the token endpoint accepts. The password and implicit grants do not
 # exist here (RFC 9700 2.1.2, 2.4).
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
+GRANT_TYPES = (
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    DEVICE_CODE_GRANT,
+    TOKEN_EXCHANGE_GRANT,
+)
 # The grants a developer may enable for an app, in the order the console offers them (DOT's
 # names). Refresh tokens come with the code and device grants; hybrid never exists.
 APPLICATION_GRANTS = (
     AbstractApplication.GRANT_AUTHORIZATION_CODE,
     AbstractApplication.GRANT_CLIENT_CREDENTIALS,
     AbstractApplication.GRANT_DEVICE_CODE,
+    # Kept in Application.grant_types only: DOT's one-grant column knows no such choice.
+    TOKEN_EXCHANGE_GRANT,
 )
 # Application grants that issue refresh tokens: only their refresh tokens may be refreshed.
-REFRESHING_GRANTS = (AbstractApplication.GRANT_AUTHORIZATION_CODE, AbstractApplication.GRANT_DEVICE_CODE)
+REFRESHING_GRANTS = (
+    AbstractApplication.GRANT_AUTHORIZATION_CODE,
+    AbstractApplication.GRANT_DEVICE_CODE,
+    TOKEN_EXCHANGE_GRANT,  # a native sign-in's; a downscoped token never comes with one
+)
 
 RESPONSE_TYPES = ("code",)
 RESPONSE_MODES = ("query",)

@@ -43,7 +43,7 @@ from apps.accounts.models import Profile
 from apps.accounts.sessions import browser_session_id
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.oauth import client_assertion, dpop, fapi, resource_server, resources, supported
+from apps.oauth import client_assertion, dpop, fapi, resource_server, resources, supported, token_exchange
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
 from apps.oauth.tokencache import load_access_token
@@ -197,6 +197,11 @@ class GatehouseOAuthLibCore(OAuthLibCore):
         # Back-channel logout: the browser session the approval happens in (its `sid`).
         credentials["_gatehouse_sid"] = browser_session_id(request.session) if allow else None
         return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def create_token_response(self, request):
+        # A token exchange checks a provider's token through social-core, which needs the request.
+        with token_exchange.serving(request):
+            return super().create_token_response(request)
 
 
 class GatehouseValidator(OAuth2Validator):
@@ -579,6 +584,8 @@ class GatehouseValidator(OAuth2Validator):
             # A refresh revokes the tokens it replaces (rotation): one event says both.
             **({"revoked": "the refresh token and access token it replaces"} if rotated else {}),
             **({"note": MACHINE_TOKEN_NOTE} if machine else {}),
+            # What a grant adds about this token (apps.oauth.token_exchange: its subject).
+            **(_stash(request, "_gatehouse_audit") or {}),
         )
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):

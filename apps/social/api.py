@@ -1,4 +1,8 @@
-"""POST /api/auth/social/<provider>/: the token exchange for native apps (apps.social.native)."""
+"""POST /api/auth/social/<provider>/: the token exchange for native apps (apps.social.native).
+
+Deprecated in favour of the RFC 8693 grant at /o/token/ (apps.oauth.token_exchange), which runs
+the same checks; kept for the apps that call it, and for a provider's authorization code.
+"""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -87,6 +91,9 @@ class SocialTokenExchangeView(APIView):
     @extend_schema(
         operation_id="social_token_exchange",
         summary="Exchange a Google, GitHub or Facebook token for Gatehouse tokens",
+        description="Deprecated: use the token exchange grant (RFC 8693) at `/o/token/` with "
+        "`subject_issuer` set to the provider.",
+        deprecated=True,
         request=ExchangeRequestSerializer,
         responses={
             200: TOKEN_RESPONSE,

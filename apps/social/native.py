@@ -1,15 +1,17 @@
 """Native apps: a provider token (or code) in, Gatehouse access and refresh tokens out.
 
+Two doors lead here: the RFC 8693 token exchange grant at /o/token/ (`ProviderSubjects`, which
+apps.oauth.token_exchange calls for a `subject_issuer`), and the older
+POST /api/auth/social/<provider>/ (`exchange`), which also takes a provider's authorization code.
+
 The provider token is checked with the provider, including that it was issued to *our*
 client (a token some other app obtained for the same person must not sign them in here);
 the account is found or created by the same pipeline as the browser flow; DOT issues the
 tokens, limited to the scopes the client may have.
 """
 
-import secrets
-import uuid
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from allauth.account.utils import has_verified_email
@@ -18,7 +20,6 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OauthlibRequest
@@ -40,16 +41,19 @@ from social_django.utils import load_strategy
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
-from apps.audit.services import record
-from apps.oauth.models import Application, Consent, TokenFamily
+from apps.audit.services import client_ip, record
+from apps.core.ratelimit import digest
+from apps.oauth import token_exchange
+from apps.oauth.models import Application, Consent
+from apps.oauth.ratelimit import consume
 from apps.oauth.services import mark_consent_used, record_consent
-from apps.oauth.validators import code_hash
 from apps.social.pipeline import TOKEN_EXCHANGE
 from apps.social.providers import get_provider
 
 # RFC 8693's grant type names what this is; DOT only reads it to tell client_credentials apart.
-GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_TYPE = token_exchange.GRANT_TYPE
 GOOGLE_TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
+GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 GITHUB_CHECK_TOKEN_URL = "https://api.github.com/applications/{client_id}/token"
 FACEBOOK_DEBUG_TOKEN_URL = "https://graph.facebook.com/v{version}/debug_token"
 SUPPORTED = (GoogleOAuth2, GithubOAuth2, FacebookOAuth2)
@@ -126,6 +130,21 @@ def _check_token_audience(backend, access_token: str) -> None:
         raise AuthCredentialError(backend, code="credential_rejected", stage="token_validation")
 
 
+def _check_google_id_token(backend, id_token: str) -> dict[str, Any]:
+    """Google's claims for `id_token`, once Google says it is its own, live, and for our client
+    (Google's tokeninfo endpoint checks the signature and expiry; OIDC Core 3.1.3.7)."""
+    claims = backend.get_json(GOOGLE_TOKENINFO_URL, params={"id_token": id_token}, stage="token_validation")
+    key, _secret = backend.get_key_and_secret()
+    allowed = {key, *(backend.setting("NATIVE_CLIENT_IDS") or [])}
+    try:
+        live = int(claims.get("exp", 0)) > time.time()
+    except (TypeError, ValueError):
+        live = False
+    if claims.get("iss") not in GOOGLE_ISSUERS or claims.get("aud") not in allowed or not live:
+        raise AuthCredentialError(backend, code="credential_rejected", stage="token_validation")
+    return claims
+
+
 def _exchange_code(backend, *, code: str, redirect_uri: str, code_verifier: str) -> tuple[str, dict]:
     """Trade the app's authorization code at the provider for its access token (our client secret)."""
     backend.redirect_uri = redirect_uri
@@ -186,6 +205,7 @@ def _sign_in(
     code: str,
     redirect_uri: str,
     code_verifier: str,
+    id_token: str = "",
 ):
     known = get_provider(provider)
     if known is None:
@@ -201,15 +221,23 @@ def _sign_in(
             "unsupported_provider",
             f"{known.title} tokens cannot be exchanged; use the authorization code flow.",
         )
+    if id_token and not isinstance(backend, GoogleOAuth2):
+        raise ExchangeError(400, "unsupported_provider", f"{known.title} ID tokens are not accepted here.")
     try:
-        response: dict[str, Any] = {}
-        if code and redirect_uri:
-            access_token, response = _exchange_code(
-                backend, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-            )
+        if id_token:
+            # The ID token's claims are the profile: social-core's pipeline takes them as the
+            # response, as after its own userinfo call (there is no access token to make one).
+            claims = _check_google_id_token(backend, id_token)
+            user = backend.strategy.authenticate(backend=backend, response=claims, **{TOKEN_EXCHANGE: True})
         else:
-            _check_token_audience(backend, access_token)
-        user = backend.do_auth(access_token, response=response, **{TOKEN_EXCHANGE: True})
+            response: dict[str, Any] = {}
+            if code and redirect_uri:
+                access_token, response = _exchange_code(
+                    backend, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+                )
+            else:
+                _check_token_audience(backend, access_token)
+            user = backend.do_auth(access_token, response=response, **{TOKEN_EXCHANGE: True})
     except SocialAuthBaseException as error:
         raise _as_exchange_error(error, known.title) from error
     if not isinstance(user, User):
@@ -247,20 +275,6 @@ def granted_scopes(application: Application, requested: str) -> list[str]:
     return granted
 
 
-def _start_token_family(*, user: User, application: Application) -> TokenFamily:
-    """Like a spent authorization code: the refresh tokens of this sign-in end together, at the
-    family's absolute expiry, however often they rotate (apps.oauth.validators)."""
-    now = timezone.now()
-    return TokenFamily.objects.create(
-        application=application,
-        user=user,
-        code_hash=code_hash(f"token-exchange:{secrets.token_urlsafe(32)}"),
-        family=uuid.uuid4(),
-        auth_time=now,
-        expires=now + timedelta(seconds=settings.GATEHOUSE_REFRESH_TOKEN_FAMILY_SECONDS),
-    )
-
-
 def issue_tokens(*, request: HttpRequest, user: User, application: Application, scopes: list[str]) -> dict:
     """Access and refresh token through DOT's validator, as its token endpoint would save them."""
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
@@ -281,7 +295,9 @@ def issue_tokens(*, request: HttpRequest, user: User, application: Application, 
     oauth_request.grant_type = GRANT_TYPE
     with transaction.atomic():
         # Read by GatehouseValidator._create_refresh_token, as after a spent authorization code.
-        oauth_request._gatehouse_family = _start_token_family(user=user, application=application)
+        oauth_request._gatehouse_family = token_exchange.start_token_family(
+            user=user, application=application
+        )
         token = bearer.create_token(oauth_request, refresh_token=True)
         validator.save_bearer_token(token, oauth_request)
     return dict(token)
@@ -327,6 +343,11 @@ def exchange(
     )
     _check_login_allowed(user)
     tokens = issue_tokens(request=request, user=user, application=application, scopes=scopes)
+    _signed_in(request, provider=provider, user=user, application=application, scopes=scopes)
+    return tokens
+
+
+def _signed_in(request: HttpRequest, *, provider: str, user: User, application: Application, scopes) -> None:
     _remember_consent(request=request, user=user, application=application, scopes=scopes)
     record(
         AuditEvent.Kind.SOCIAL_SIGNED_IN,
@@ -336,4 +357,54 @@ def exchange(
         client_id=application.client_id,
         via="token_exchange",
     )
-    return tokens
+
+
+# Each attempt costs calls to the provider: per client address, as on the older API path.
+PROVIDER_EXCHANGES_PER_MINUTE = 30
+# RFC 8693 2.2.2: a subject token that is invalid or unacceptable is `invalid_request`.
+_GRANT_ERRORS = {"invalid_grant": ("invalid_request", 400), "unsupported_provider": ("invalid_request", 400)}
+
+
+class ProviderSubjects:
+    """The social providers' access tokens as RFC 8693 subject tokens (`subject_issuer` is the
+    provider's name, as in /api/auth/social/<provider>/), for apps.oauth.token_exchange."""
+
+    def issuers(self) -> tuple[str, ...]:
+        return tuple(backend.name for backend in SUPPORTED)
+
+    def authenticate(self, django_request: HttpRequest, *, issuer: str, token: str, token_type: str) -> User:
+        id_token = token_type == token_exchange.ID_TOKEN_TYPE and issuer == GoogleOAuth2.name
+        if token_type != token_exchange.ACCESS_TOKEN_TYPE and not id_token:
+            raise token_exchange.TokenExchangeError(
+                "invalid_request",
+                f"Send the provider's access token, as {token_exchange.ACCESS_TOKEN_TYPE} "
+                f"(Google's ID tokens too, as {token_exchange.ID_TOKEN_TYPE}).",
+            )
+        address = client_ip(django_request) or ""
+        if retry_after := consume(
+            f"token-exchange:provider:{digest(address)}", limit=PROVIDER_EXCHANGES_PER_MINUTE
+        ):
+            raise token_exchange.TokenExchangeError(
+                "rate_limited",
+                "Too many sign-in attempts from this address; try again later.",
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        try:
+            user = _sign_in(
+                django_request,
+                provider=issuer,
+                access_token="" if id_token else token,
+                id_token=token if id_token else "",
+                code="",
+                redirect_uri="",
+                code_verifier="",
+            )
+            _check_login_allowed(user)
+        except ExchangeError as error:
+            code, status = _GRANT_ERRORS.get(error.error, (error.error, error.status))
+            raise token_exchange.TokenExchangeError(code, error.description, status=status) from error
+        return user
+
+    def signed_in(self, django_request: HttpRequest, *, issuer: str, user, application, scopes) -> None:
+        _signed_in(django_request, provider=issuer, user=user, application=application, scopes=scopes)

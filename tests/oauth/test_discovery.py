@@ -21,6 +21,7 @@ GRANT_TYPES = {
     "refresh_token",
     "client_credentials",
     "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
 }
 
 

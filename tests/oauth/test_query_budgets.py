@@ -35,8 +35,9 @@ CONSENT_SCREEN = 5
 # DOT and oauthlib read the Grant row once per check (validators.py's code methods, left alone),
 # and the request's own transaction, which holds the race locks to the end, is a BEGIN/COMMIT.
 AUTHORIZATION_CODE = 25
-# Rotation deletes the old access token, and with it (a cascade) its DPoP binding, if any.
-REFRESH = 28
+# Rotation deletes the old access token, and with it (a cascade) its DPoP binding, if any,
+# and looks for tokens exchanged from it (RFC 8693).
+REFRESH = 29
 
 
 @pytest.fixture

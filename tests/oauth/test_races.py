@@ -5,6 +5,7 @@ starts them together. SQLite has no row locks and serialises writers, so only Po
 (CI's second pass) can show a race.
 """
 
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -17,7 +18,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.validators import GatehouseValidator
-from tests.oauth_flow import approve, exchange_code, obtain_tokens, pkce_pair, refresh, revoke
+from tests.oauth_flow import approve, exchange_code, make_client, obtain_tokens, pkce_pair, refresh, revoke
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,6 +30,10 @@ pytestmark = [
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def http() -> Client:
@@ -200,3 +205,38 @@ def test_two_browsers_presenting_one_request_uri_have_one_winner(user, applicati
         browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     statuses = run_together(*(lambda b=b: b.get(url).status_code for b in browsers))
     assert sorted(statuses) == [200, 400]
+
+
+def test_no_exchanged_token_outlives_a_subject_revoked_meanwhile(user, developer):
+    """RFC 8693 downscoping against a revocation of its subject: whichever the database lets go
+    first, no exchanged token outlives its subject.
+
+    Known limit: when an exchange commits between the revocation's collection of what to delete
+    and its DELETE (which waits on the exchange's row lock), the revocation fails on the foreign
+    key and rolls back (a 500 from /o/revoke_token/): the subject and its exchanged token both
+    stay alive, and revoking again takes both. Closing it needs the lock taken by the revoking
+    side (DOT's revoke()), or a database-level cascade (Django 6's db_on_delete)."""
+    from apps.oauth.models import Application, TokenExchange
+    from tests.oauth.test_token_exchange import GRANT, downscope
+
+    gateway = make_client(
+        developer, name="Gateway", grant_types=[Application.GRANT_AUTHORIZATION_CODE, GRANT]
+    )
+    for _ in range(5):
+        subject = obtain_tokens(http(), user=user, application=gateway, scope="openid read")
+
+        *exchanges, revoked = run_together(
+            *[lambda: downscope(http(), gateway, subject["access_token"])] * 3,
+            lambda: revoke(http(), gateway, subject["access_token"]),
+        )
+
+        assert all(getattr(r, "status_code", None) in (200, 400) for r in exchanges), outcomes(exchanges)
+        assert getattr(revoked, "status_code", None) in (200, 500), outcomes([revoked])
+        derived = AccessToken.objects.filter(user=user).exclude(
+            token_checksum=digest(subject["access_token"])
+        )
+        linked = set(TokenExchange.objects.values_list("exchanged_token_id", flat=True))
+        assert set(derived.values_list("pk", flat=True)) <= linked  # each one dies with its subject
+        assert revoke(http(), gateway, subject["access_token"]).status_code == 200
+        assert not AccessToken.objects.filter(user=user).exists()
+        assert not TokenExchange.objects.exists()
