@@ -1,0 +1,53 @@
+"""Strings of allauth and django.contrib.auth that Gatehouse pages show, listed here only so that
+`make messages` extracts them into our catalogues: a translation there wins over the library's
+(LOCALE_PATHS come first), so a language can bring them into the house style (Spanish: «tú»,
+where allauth's and Django's Spanish say «usted»). Never imported; msgids must match the
+libraries' exactly. An entry left untranslated falls through to the library's own catalogue.
+"""
+
+from django.utils.translation import gettext_noop, ngettext_lazy
+
+ALLAUTH_AND_DJANGO = [
+    gettext_noop("If you have not created an account yet, then please %(link)ssign up%(end_link)s first."),
+    gettext_noop("Forgot your password?"),
+    gettext_noop("Sign in with a passkey"),
+    gettext_noop("Already have an account? Then please %(link)ssign in%(end_link)s."),
+    gettext_noop("Sign up using a passkey"),
+    gettext_noop(
+        "Forgotten your password? Enter your email address below, and we'll send you an email allowing you to reset it."
+    ),
+    gettext_noop("Please contact us if you have any trouble resetting your password."),
+    gettext_noop(
+        "We have sent you an email. If you have not received it please check your spam folder. Otherwise contact us if you do not receive it in a few minutes."
+    ),
+    gettext_noop(
+        'The password reset link was invalid, possibly because it has already been used.  Please request a <a href="%(passwd_reset_url)s">new password reset</a>.'
+    ),
+    gettext_noop("Your password is now changed."),
+    gettext_noop("Are you sure you want to sign out?"),
+    gettext_noop(
+        "We have sent an email to you for verification. Follow the link provided to finalize the signup process. If you do not see the verification email in your main inbox, check your spam folder. Please contact us if you do not receive the verification email within a few minutes."
+    ),
+    gettext_noop(
+        'Please confirm that <a href="mailto:%(email)s">%(email)s</a> is an email address for user %(user_display)s.'
+    ),
+    gettext_noop(
+        'This email confirmation link expired or is invalid. Please <a href="%(email_url)s">issue a new email confirmation request</a>.'
+    ),
+    gettext_noop("Verify Your Email Address"),
+    gettext_noop("Password Reset"),
+    gettext_noop("Change Password"),
+    gettext_noop("Successfully signed in as %(name)s."),
+    gettext_noop("You have signed out."),
+    gettext_noop("You have confirmed %(email)s."),
+    gettext_noop("Use a security key"),
+    gettext_noop("Your old password was entered incorrectly. Please enter it again."),
+    gettext_noop("Your password can’t be too similar to your other personal information."),  # noqa: RUF001 (Django's msgid has this apostrophe)
+    gettext_noop("Your password can’t be a commonly used password."),  # noqa: RUF001 (Django's msgid has this apostrophe)
+    gettext_noop("Your password can’t be entirely numeric."),  # noqa: RUF001 (Django's msgid has this apostrophe)
+    ngettext_lazy(
+        "Your password must contain at least %(min_length)d character.",
+        "Your password must contain at least %(min_length)d characters.",
+        0,
+    ),
+]
