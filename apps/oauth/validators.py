@@ -19,6 +19,7 @@ from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.http.request import HttpHeaders
@@ -592,10 +593,17 @@ class GatehouseValidator(OAuth2Validator):
         if getattr(request.client, "pk", None) is None:
             return super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         lookup = {"token_checksum": code_hash(token), "application_id": request.client.pk}
-        found = AccessToken.objects.filter(**lookup).select_related("user").first() or (
-            RefreshToken.objects.filter(**lookup, revoked__isnull=True).select_related("user").first()
-        )
-        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        with transaction.atomic():
+            found = AccessToken.objects.filter(**lookup).select_related("user").first() or (
+                RefreshToken.objects.filter(**lookup, revoked__isnull=True).select_related("user").first()
+            )
+            if isinstance(found, AccessToken):
+                # The access token's row lock, held until it is deleted: an RFC 8693 exchange from it
+                # (apps.oauth.token_exchange, which locks the same row) either commits first, and its
+                # exchanged token is then collected and deleted with it, or finds it gone. (A refresh
+                # token's revocation locks the refresh token first, as a refresh does: not this row.)
+                AccessToken.objects.select_for_update().filter(pk=found.pk).first()
+            super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         if found is not None:
             record(
                 AuditEvent.Kind.TOKEN_REVOKED,
