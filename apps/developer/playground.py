@@ -20,7 +20,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.urls import Resolver404, resolve, reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 from oauthlib.oauth2 import OAuth2Error, WebApplicationClient, is_secure_transport
@@ -203,7 +203,8 @@ def mask(value: str) -> str:
     value = str(value)
     if len(value) <= 12:
         return "•" * len(value)
-    return f"{value[:4]}…{value[-4:]} ({len(value)} characters)"
+    length = ngettext("%(count)s character", "%(count)s characters", len(value)) % {"count": len(value)}
+    return f"{value[:4]}…{value[-4:]} ({length})"
 
 
 def masked_json(data: dict) -> str:
