@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 from pytest_django.asserts import assertContains, assertNotContains
 
 from tests.oauth.consent_support import screen_for
@@ -77,8 +77,9 @@ def test_the_committed_mo_is_compiled_from_the_po():
 
 @pytest.mark.django_db
 def test_consent_screen_speaks_french(auth_client, application):
-    with translation.override("fr"):
-        response, _ = screen_for(auth_client, application, scope="openid profile email read")
+    # As the footer switcher leaves it: the language middleware decides per request.
+    auth_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    response, _ = screen_for(auth_client, application, scope="openid profile email read")
     assertContains(response, "souhaite accéder à votre compte Gatehouse")
     assertContains(response, ">Autoriser<")
     assertContains(response, ">Refuser<")
@@ -90,11 +91,12 @@ def test_consent_screen_speaks_french(auth_client, application):
 def test_connected_apps_and_sign_in_speak_french(client, user, application):
     from tests.oauth_flow import obtain_tokens
 
-    with translation.override("fr"):
-        assertContains(client.get(reverse("account_login")), "Se connecter avec une clé d'accès")
-        obtain_tokens(client, user=user, application=application, scope="openid profile")
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        response = client.get(reverse("oauth:connected-apps"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    assertContains(client.get(reverse("account_login")), "Se connecter avec une clé d'accès")
+    obtain_tokens(client, user=user, application=application, scope="openid profile")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    response = client.get(reverse("oauth:connected-apps"))
     assertContains(response, "Révoquer l'accès")
     assertContains(response, "1 application peut utiliser votre compte.")
     assertNotContains(response, "Revoke access")
