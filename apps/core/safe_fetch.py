@@ -1,4 +1,4 @@
-"""Fetching a URL someone else chose, fenced against SSRF (domain proofs, client JWKS).
+"""Reaching a URL someone else chose, fenced against SSRF (domain proofs, client JWKS, logout URIs).
 
 https only; the host resolved once and the connection made to that address (no second lookup
 that could answer differently); never a private, loopback, link-local or reserved address; a
@@ -21,6 +21,10 @@ class FetchError(Exception):
     """Why a URL could not be read, in words the developer can act on."""
 
 
+class PrivateAddress(FetchError):
+    """The host resolves only to addresses Gatehouse never contacts: retrying will not help."""
+
+
 def _allow_private() -> bool:
     return settings.GATEHOUSE_VERIFICATION_ALLOW_PRIVATE
 
@@ -41,7 +45,7 @@ def resolve_public(host: str, port: int) -> str:
     addresses = [info[4][0] for info in infos]
     allowed = [a for a in addresses if _allow_private() or is_public_address(a)]
     if not allowed:
-        raise FetchError(f"{host} resolves to a private or reserved address, which is never checked.")
+        raise PrivateAddress(f"{host} resolves to a private or reserved address, which is never contacted.")
     return allowed[0]
 
 
@@ -67,6 +71,16 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
+def pinned_connection(parts, *, timeout: float) -> http.client.HTTPConnection:
+    """A connection for the split URL `parts`, made to an address of its host resolved once and
+    allowed (resolve_public); FetchError (PrivateAddress when retrying cannot help) if none is."""
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = resolve_public(host, port)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    return connection_class(host, port, address, timeout=timeout)
+
+
 def fetch_small(url: str, *, max_bytes: int, timeout: float, user_agent: str, accept: str = "*/*") -> bytes:
     """GET `url` under the rules above; the body, at most `max_bytes`, or FetchError."""
     first_host = None
@@ -78,10 +92,7 @@ def fetch_small(url: str, *, max_bytes: int, timeout: float, user_agent: str, ac
         if first_host is not None and host != first_host:
             raise FetchError(f"{first_host} redirected to another host ({host}), which is not followed.")
         first_host = host
-        port = parts.port or (443 if scheme == "https" else 80)
-        address = resolve_public(host, port)
-        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, address, timeout=timeout)
+        connection = pinned_connection(parts, timeout=timeout)
         try:
             target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
             connection.request("GET", target, headers={"User-Agent": user_agent, "Accept": accept})

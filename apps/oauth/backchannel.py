@@ -18,13 +18,11 @@ to MAX_ATTEMPTS. The app's console page shows the last deliveries and failures.
 import http.client
 import json
 import logging
-import socket
 import time
 import uuid
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,7 +32,7 @@ from jwcrypto import jwt
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from apps.core.outbound import PinnedHTTPConnection, PinnedHTTPSConnection, is_public_address
+from apps.core import safe_fetch
 from apps.oauth.models import Application, BackchannelDelivery, TokenFamily
 from apps.oauth.supported import is_loopback_uri
 
@@ -198,28 +196,17 @@ def logout_token(delivery: BackchannelDelivery) -> str:
     return token.serialize()
 
 
-def _resolve(host: str, port: int) -> str:
-    allow_private = settings.GATEHOUSE_VERIFICATION_ALLOW_PRIVATE
-    try:
-        addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
-    except (socket.gaierror, UnicodeError) as exc:
-        raise OSError(f"{host} does not resolve") from exc
-    allowed = [a for a in addresses if allow_private or is_public_address(a)]
-    if not allowed:
-        raise Refused(f"{host} resolves to a private or reserved address, which is never contacted")
-    return allowed[0]
-
-
 def post_logout_token(uri: str, token: str) -> int:
     """POST the token (2.5) to the address resolved once, no redirect followed; the status."""
     parts = urlsplit(uri)
     if uri_problem(uri):
         raise Refused(uri_problem(uri))
-    host = parts.hostname.lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = _resolve(host, port)
-    connection_class = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
-    connection = connection_class(host, port, address, timeout=TIMEOUT_SECONDS)
+    try:
+        connection = safe_fetch.pinned_connection(parts, timeout=TIMEOUT_SECONDS)
+    except safe_fetch.PrivateAddress as exc:
+        raise Refused(str(exc)) from exc
+    except safe_fetch.FetchError as exc:  # does not resolve (yet): worth another attempt
+        raise OSError(str(exc)) from exc
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request(
