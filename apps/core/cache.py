@@ -1,4 +1,4 @@
-"""Django's Redis cache backend, made cheap per call.
+"""Django's Redis cache backend, made cheap per call, plus the rate limiter's one-trip counter.
 
 Django's `RedisCacheClient.get_client()` builds a new `redis.Redis` for every cache operation.
 redis-py 5 and later fill a table of some 170 response callbacks in each constructor, which
@@ -10,11 +10,23 @@ every call. Nothing else changes: the same pools, serializer, options and comman
 
 from django.core.cache.backends import redis as django_redis
 
+# One more request in a fixed window that its first request opens (apps.core.ratelimit):
+# the count and the window's start, in one atomic step. KEYS[1] the window's hash; ARGV: now, period.
+COUNT_IN_WINDOW = """
+local used = redis.call('HINCRBY', KEYS[1], 'used', 1)
+if used == 1 then
+  redis.call('HSET', KEYS[1], 'start', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return {used, redis.call('HGET', KEYS[1], 'start')}
+"""
+
 
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}  # id(pool) -> the redis.Redis on it; pools live as long as this client
+        self._count_in_window = None
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -23,6 +35,13 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
+    def count_in_window(self, key: str, now: float, period: int) -> tuple[int, float]:
+        client = self.get_client(key, write=True)
+        if self._count_in_window is None:
+            self._count_in_window = client.register_script(COUNT_IN_WINDOW)  # EVALSHA, EVAL once
+        used, start = self._count_in_window(keys=[key], args=[repr(now), period], client=client)
+        return int(used), float(start)
+
 
 class RedisCache(django_redis.RedisCache):
     """`django.core.cache.backends.redis.RedisCache` on the client above (CACHES["default"])."""
@@ -30,3 +49,8 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count_in_window(self, key: str, now: float, period: int) -> tuple[int, float]:
+        """Count one more request in the window `key`, `period` seconds from its first request
+        (at `now` if this is it): the count so far and the window's start. One round trip."""
+        return self._cache.count_in_window(self.make_and_validate_key(key), now, period)

@@ -3,8 +3,10 @@
 import math
 import threading
 import time
+from unittest import mock
 
-from django.core.cache import cache
+import pytest
+from django.core.cache import cache, caches
 
 from apps.core.ratelimit import digest, hit
 
@@ -60,9 +62,26 @@ def test_the_count_is_atomic_across_concurrent_requests():
 
 def test_the_count_is_kept_in_the_shared_cache():
     opened = hit("shared", limit=5, period=60)
-    start = cache.get("gatehouse:ratelimit:shared:60:start")
-    assert opened.reset == start + 60
-    assert cache.get(f"gatehouse:ratelimit:shared:60:{start!r}") == 1
+    # Another node: its own connection to the same cache continues the same window.
+    other_node = caches.create_connection("default")
+    with mock.patch("apps.core.ratelimit.cache", other_node):
+        counted = hit("shared", limit=5, period=60)
+    assert (counted.used, counted.reset) == (2, opened.reset)
+    cache.clear()
+    assert hit("shared", limit=5, period=60).used == 1
+
+
+@pytest.mark.skipif(
+    not hasattr(cache, "count_in_window"),
+    reason="Redis only (CI's PostgreSQL and Redis pass): the local-memory cache counts with add and incr",
+)
+def test_on_redis_a_request_is_counted_in_one_round_trip():
+    hit("round-trip", limit=5, period=60)  # the first call of a process may load the script
+    client = cache._cache.get_client(write=True)
+    with mock.patch.object(client, "execute_command", wraps=client.execute_command) as sent:
+        counted = hit("round-trip", limit=5, period=60)
+    assert counted.used == 2
+    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
 
 
 def test_request_values_become_bounded_key_parts():
