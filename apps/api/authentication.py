@@ -4,9 +4,12 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.settings import oauth2_settings
 
 from apps.apikeys.authentication import bearer_value
 from apps.apikeys.services import looks_like_api_key
@@ -29,7 +32,21 @@ def touch_consent(token) -> None:
 
 
 class TokenAuthentication(OAuth2Authentication):
-    """DOT's `OAuth2Authentication` (validation; introspection in resource-server mode), plus bookkeeping."""
+    """DOT's `OAuth2Authentication` (validation; introspection in resource-server mode), plus bookkeeping.
+
+    One oauthlib server per process, as DOT's own views keep (`OAuthLibMixin.get_oauthlib_core`,
+    `ALWAYS_RELOAD_OAUTHLIB_CORE`): DOT's DRF class builds a server, its grants and a validator
+    for every API call, a large part of the call's cost. The server and validator keep no
+    request state.
+    """
+
+    _oauthlib_core = None
+
+    @classmethod
+    def get_oauthlib_core(cls):
+        if cls._oauthlib_core is None or oauth2_settings.ALWAYS_RELOAD_OAUTHLIB_CORE:
+            cls._oauthlib_core = get_oauthlib_core()
+        return cls._oauthlib_core
 
     def authenticate(self, request):
         value = bearer_value(request)
@@ -37,10 +54,17 @@ class TokenAuthentication(OAuth2Authentication):
             return None  # an API key: APIKeyAuthentication has decided already
         # DOT reads the body for RFC 6750 form-encoded tokens: give it Django's request, so an
         # operation that takes no body does not fail on whatever body a client sends anyway.
-        result = super().authenticate(request._request)
-        if result is None:
+        django_request = request._request
+        try:
+            valid, oauth_request = self.get_oauthlib_core().verify_request(django_request, scopes=[])
+        except ValueError as error:  # as DOT's OAuth2Authentication
+            if str(error) == "Invalid hex encoding in query string.":
+                raise SuspiciousOperation(error) from error
+            raise
+        if not valid:
+            django_request.oauth2_error = getattr(oauth_request, "oauth2_error", {})
             return None
-        user, token = result
+        token = oauth_request.access_token
         touch_consent(token)
         # Client-credentials tokens have no user; DRF wants a user object either way.
-        return user or AnonymousUser(), token
+        return oauth_request.user or AnonymousUser(), token
