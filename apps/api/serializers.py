@@ -19,7 +19,10 @@ class BuiltOnceModelSerializer(serializers.ModelSerializer):
 
     DRF introspects every model field's options each time a ModelSerializer is made: on
     `/api/me/` that was a third of the request. Read-only shapes never change, so each instance
-    gets a copy of the first build, as `Serializer` does with declared fields.
+    gets a copy of the first build, as `Serializer` does with declared fields. A shallow copy:
+    binding sets only the copy's own attributes (name, parent, source), and a nested
+    serializer's copy builds its own fields in turn; DRF's deep copy re-runs every field's
+    `__init__`, which cost more than the rest of the serializer.
     """
 
     _built: ClassVar[dict[type, dict]] = {}
@@ -28,7 +31,7 @@ class BuiltOnceModelSerializer(serializers.ModelSerializer):
         built = self._built.get(type(self))
         if built is None:
             built = self._built[type(self)] = super().get_fields()
-        return copy.deepcopy(built)
+        return {name: copy.copy(field) for name, field in built.items()}
 
 
 class ProfileSerializer(BuiltOnceModelSerializer):
