@@ -1,5 +1,7 @@
 """Access tokens validated from the shared cache (apps.core.rowcache): DOT's lookup, cached."""
 
+from functools import cache
+
 from django.db.models import F
 from oauth2_provider.models import get_access_token_model
 
@@ -16,6 +18,13 @@ def track_tokens() -> None:
     rowcache.track(Application, omit=("client_secret",))
 
 
+@cache
+def _tokens_with_binding():
+    # Built once: a queryset is never evaluated here, only cloned by `filter()` on a cache miss,
+    # and building it cost more than a cache hit.
+    return AccessToken.objects.annotate(dpop_jkt=F("dpop_binding__jkt"))
+
+
 def load_access_token(checksum: str):
     """The access token with this checksum, its user and application loaded; None if unknown.
 
@@ -23,7 +32,7 @@ def load_access_token(checksum: str):
     cached with it: a binding is written with its token and never changes (apps.oauth.dpop).
     """
     return rowcache.fetch(
-        AccessToken.objects.annotate(dpop_jkt=F("dpop_binding__jkt")),
+        _tokens_with_binding(),
         kind="access_token",
         field="token_checksum",
         value=checksum,
