@@ -8,6 +8,7 @@ from django.core.cache import cache
 from oauth2_provider.settings import oauth2_settings
 
 from apps.accounts.models import User
+from apps.core import stamps
 from apps.oauth.models import Application
 from tests.oauth_flow import make_client, obtain_tokens
 
@@ -50,8 +51,10 @@ def _oidc_key_and_clean_cache(settings, rsa_private_key):
     oauth2_settings.reload()
     # Rate-limit counters live in the cache (Redis in CI): every test starts from zero.
     cache.clear()
+    stamps.forget_all()
     yield
     cache.clear()
+    stamps.forget_all()
     oauth2_settings.reload()
 
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +12,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from apps.apikeys.authentication import bearer_value
 from apps.apikeys.services import looks_like_api_key
+from apps.core import stamps
 from apps.oauth.models import Consent
 
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -22,7 +22,9 @@ def touch_consent(token) -> None:
     """Mark the consent behind `token` used, at most once a minute per token (cache) and per consent (SQL)."""
     if token.application_id is None or token.user_id is None:
         return  # a client-credentials token, or a resource server's cached introspection
-    if not cache.add(f"gatehouse:api:consent-used:{token.pk}", 1, int(LAST_USED_PRECISION.total_seconds())):
+    if not stamps.first_in_period(
+        f"gatehouse:api:consent-used:{token.pk}", int(LAST_USED_PRECISION.total_seconds())
+    ):
         return
     now = timezone.now()
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)

@@ -5,7 +5,6 @@ import zlib
 from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
@@ -25,7 +24,7 @@ from apps.apikeys.models import (
 )
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
-from apps.core import rowcache
+from apps.core import rowcache, stamps
 from apps.core.scopes import CATALOGUE, Kind
 
 # Digit order matters for the checksum only: 0-9, A-Z, a-z (README "API keys").
@@ -141,7 +140,7 @@ def touch_api_key(api_key: APIKey) -> None:
     # A key from the shared cache keeps the `last_used` it was cached with (it drives nothing
     # but the keys page): the cache says whether this minute's write was made already.
     precision = int(LAST_USED_PRECISION.total_seconds())
-    if not cache.add(f"gatehouse:apikeys:used:{api_key.pk}", 1, precision):
+    if not stamps.first_in_period(f"gatehouse:apikeys:used:{api_key.pk}", precision):
         return
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
     if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):
