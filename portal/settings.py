@@ -149,8 +149,10 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gatehouse"}
     }
 
+# With Redis, sessions are read from the cache and written through to the database (which stays
+# the record: a flushed cache signs nobody out); a page then costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends." + env_choice(
-    "GATEHOUSE_SESSION_ENGINE", "db", ("db", "cached_db", "cache")
+    "GATEHOUSE_SESSION_ENGINE", "cached_db" if REDIS_URL else "db", ("db", "cached_db", "cache")
 )
 
 # --- Accounts and passwords --------------------------------------------------------------

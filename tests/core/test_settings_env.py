@@ -166,3 +166,23 @@ def test_email_goes_to_the_console_a_file_or_smtp(tmp_path, variables, backend):
 def test_database_urls_without_a_host_are_fine(url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     assert env.env_database()["NAME"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "engine"),
+    [
+        ({}, "db"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "cached_db"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "GATEHOUSE_SESSION_ENGINE": "db"}, "db"),
+    ],
+)
+def test_sessions_are_read_from_redis_when_there_is_one(tmp_path, variables, engine):
+    script = "import django; django.setup(); from django.conf import settings as s; print(s.SESSION_ENGINE)"
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "DATABASE_URL", "REDIS_URL"))
+    }
+    environment.update(variables, GATEHOUSE_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="portal.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == f"django.contrib.sessions.backends.{engine}", result.stderr
