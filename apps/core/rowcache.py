@@ -14,6 +14,7 @@ raw SQL) must call `forget` itself.
 """
 
 import copy
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.core.cache import cache
@@ -31,6 +32,8 @@ TOMBSTONE = "gatehouse:rowcache:stale"
 _LOADED = "_rowcache_loaded"
 # Per tracked model, fields never put in the cache (a hash, a token column).
 _OMITTED: dict[type[models.Model], tuple[str, ...]] = {}
+# Per tracked model, more keys that a change of one of its rows makes stale (`depends_on`).
+_DEPENDENTS: dict[type[models.Model], list[Callable[[models.Model], Iterable[str]]]] = {}
 
 
 def row_key(model: type[models.Model], value) -> str:
@@ -51,7 +54,17 @@ def forget(*keys: str) -> None:
 def forget_row(instance: models.Model) -> None:
     """Invalidate a row cached by its primary key (a user, an app) that was changed with
     `.update()`, which sends no signal: a conditional update that settles a race, say."""
-    forget(row_key(type(instance), instance.pk))
+    forget(row_key(type(instance), instance.pk), *_dependent_keys(instance))
+
+
+def depends_on(model: type[models.Model], keys: Callable[[models.Model], Iterable[str]]) -> None:
+    """Another cache entry is built from `model`'s rows (a client with its owner, say): whenever
+    a row is invalidated, by a signal or by `forget_row`, so are the keys `keys(row)` names."""
+    _DEPENDENTS.setdefault(model, []).append(keys)
+
+
+def _dependent_keys(instance: models.Model) -> list[str]:
+    return [key for keys in _DEPENDENTS.get(type(instance), ()) for key in keys(instance)]
 
 
 def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...] = ()) -> None:
@@ -70,7 +83,7 @@ def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...]
             return  # nothing cached yet, or nothing cached changed (a sign-in's last_login)
         # A save may change the key field itself (DOT reusing an access token row on refresh).
         values = {getattr(instance, field), instance.__dict__.get(_LOADED)} - {None, ""}
-        forget(*(row_key(model, value) for value in values))
+        forget(*(row_key(model, value) for value in values), *_dependent_keys(instance))
 
     uid = f"rowcache-{model._meta.label_lower}"
     if field != "pk":
