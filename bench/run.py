@@ -370,6 +370,7 @@ def main() -> int:
         print("Setting up: migrate, collectstatic, seed…", flush=True)
         database = seed.set_up()
         targets = seed.seed()
+        seed.settle_cache()
         seed.count_queries(targets)
         if args.expired:
             seed.seed_expired(args.expired)

@@ -164,6 +164,27 @@ def seed() -> list[Target]:
     ]
 
 
+def settle_cache() -> None:
+    """Drop this run's cache entries, the seeding's invalidation tombstones among them.
+
+    Seeding creates the apps, tokens and users it then loads, and each creation leaves a
+    tombstone (apps.core.rowcache) that keeps the fresh row out of the cache for half a minute:
+    without this, the first rounds would measure misses a running server never sees. Only keys
+    under this run's own prefix (bench.settings) on Redis; a local-memory cache is the bench
+    process's own, and gunicorn's workers start with theirs empty.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if not prefix or not hasattr(cache, "_cache"):
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 def count_queries(targets: list[Target]) -> None:
     """SQL statements per request, each target's second request (the first may warm a cache)."""
     from django.db import connection
