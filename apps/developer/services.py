@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts.models import User
+from apps.core import stamps
+from apps.core.cache import incr_or_create
 from apps.core.images import ImageRules, reencode_image
 from apps.core.scopes import describe
 from apps.developer.models import TokenCount
@@ -129,14 +131,9 @@ def _last_issued_key(application_id: int) -> str:
 
 def count_token_issued(*, application_id: int, when: datetime) -> None:
     """Add one to the day's tally of tokens issued to the application (no SQL, usually)."""
-    key = _pending_key(application_id, timezone.localdate(when))
-    if not cache.add(key, 1, _PENDING_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.add(key, 1, _PENDING_SECONDS)
+    incr_or_create(_pending_key(application_id, timezone.localdate(when)), _PENDING_SECONDS)
     cache.set(_last_issued_key(application_id), when, _PENDING_SECONDS)
-    if cache.add(f"developer:token-flushed:{application_id}", 1, COUNT_FLUSH_SECONDS):
+    if stamps.first_in_period(f"developer:token-flushed:{application_id}", COUNT_FLUSH_SECONDS):
         flush_token_counts(application_id=application_id)
 
 
