@@ -18,7 +18,6 @@ from allauth.account.authentication import get_authentication_records
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -44,6 +43,7 @@ from apps.accounts.models import Profile
 from apps.accounts.sessions import browser_session_id
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
+from apps.core import stamps
 from apps.oauth import client_assertion, dpop, fapi, resource_server, resources, supported, token_exchange
 from apps.oauth.models import Application, Digest, TokenFamily
 from apps.oauth.secrets import check_client_secret, load_client
@@ -124,7 +124,7 @@ def _first_machine_token(request, audit_request, scope: str) -> bool:
     within MACHINE_TOKEN_AUDIT_SECONDS. A lost cache key means one event too many, never one too few."""
     seen = f"{request.client.client_id}|{client_ip(audit_request) or ''}|{scope}"
     key = "audit:machine-token:" + hashlib.sha256(seen.encode()).hexdigest()
-    return cache.add(key, 1, MACHINE_TOKEN_AUDIT_SECONDS)
+    return stamps.first_in_period(key, MACHINE_TOKEN_AUDIT_SECONDS)
 
 
 def _signing_client(application):
