@@ -8,13 +8,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower, Now
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -101,23 +102,23 @@ def _connected_app(consent: Consent) -> ConnectedApp:
     )
 
 
-def _consents(user: User, **lookups) -> list[Consent]:
-    """The consents of `user` the connected-apps page lists (`listed_consent`), with what it shows.
+@cache
+def _listed_consents() -> QuerySet:
+    """Every user's consents with what the connected-apps page shows: built once per process.
 
-    The live-token flags are annotations the page shows anyway; deciding which consents are
-    listed from them (`is_listed`) spares building and compiling the same EXISTS twice, which
-    cost more CPU than the query itself. A user has a handful of consents, listed or not.
+    Building this queryset (three correlated subqueries, one nested) cost more CPU than running
+    it, so it refers to nothing of a request: each subquery matches the consent's own user and
+    app, and "live" is judged at the database's clock (`Now()`), against expiry times written by
+    the same servers' clocks. Callers only ever `filter()` it (a clone); it is never evaluated.
     """
-    now = timezone.now()
-    mine = {"user": user, "application": OuterRef("application_id"), "now": now}
+    mine = {"user": OuterRef("user_id"), "application": OuterRef("application_id"), "now": Now()}
     latest_token = (
-        AccessToken.objects.filter(user=user, application=OuterRef("application_id"))
+        AccessToken.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
         .order_by("-created")
         .values("created")[:1]
     )
-    consents = (
-        Consent.objects.filter(user=user, **lookups)
-        .select_related("application", "application__user", "application__user__profile")
+    return (
+        Consent.objects.select_related("application", "application__user", "application__user__profile")
         .annotate(
             live_access=has_live_access_token(**mine),
             live_refresh=has_live_refresh_token(**mine),
@@ -125,6 +126,17 @@ def _consents(user: User, **lookups) -> list[Consent]:
         )
         .order_by(Lower("application__name"), "pk")
     )
+
+
+def _consents(user: User, **lookups) -> list[Consent]:
+    """The consents of `user` the connected-apps page lists (`listed_consent`), with what it shows.
+
+    The live-token flags are annotations the page shows anyway; deciding which consents are
+    listed from them (`is_listed`) spares building and compiling the same EXISTS twice. A user
+    has a handful of consents, listed or not.
+    """
+    now = timezone.now()
+    consents = _listed_consents().filter(user=user, **lookups)
     return [c for c in consents if is_listed(c, now=now, holds_live_tokens=c.live_access or c.live_refresh)]
 
 
