@@ -1,4 +1,7 @@
-from django.urls import NoReverseMatch, reverse
+from functools import cache
+
+from django.core.signals import setting_changed
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 # The account-settings pages, in the order of the side navigation (Google's and GitHub's shape),
@@ -15,10 +18,27 @@ SETTINGS_PAGES = [
 
 def settings_nav(current: str) -> list[dict]:
     """Links for the settings side navigation; pages whose app is not installed are left out."""
-    links = []
+    return [
+        {"url": url, "label": label, "current": current in (name, *below)}
+        for name, label, below, url in _pages(get_script_prefix())
+    ]
+
+
+@cache
+def _pages(script_prefix: str) -> list[tuple]:
+    # Reversed once per prefix the site is served under: every settings page renders these links.
+    pages = []
     for name, label, below in SETTINGS_PAGES:
         try:
-            links.append({"url": reverse(name), "label": label, "current": current in (name, *below)})
+            pages.append((name, label, below, reverse(name)))
         except NoReverseMatch:
             continue
-    return links
+    return pages
+
+
+def _urlconf_changed(setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _pages.cache_clear()
+
+
+setting_changed.connect(_urlconf_changed)

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import modelform_factory
@@ -28,7 +27,7 @@ from apps.accounts.forms import ProfileForm
 from apps.accounts.models import Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import client_ip, record
-from apps.core import rowcache
+from apps.core import rowcache, stamps
 
 
 def cached_profile(*, user: User) -> Profile:
@@ -52,7 +51,7 @@ def note_session_activity(request: HttpRequest) -> None:
         return
     # The session key is a credential: the cache (Redis) only ever sees a hash of it.
     key = "usersessions:seen:" + hashlib.sha256(session.session_key.encode()).hexdigest()
-    if cache.add(key, 1, SESSION_ACTIVITY_SECONDS):
+    if stamps.first_in_period(key, SESSION_ACTIVITY_SECONDS):
         UserSession.objects.create_from_request(request, user=user, session=session)
 
 
