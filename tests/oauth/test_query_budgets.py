@@ -135,3 +135,24 @@ def test_the_consent_screen_runs_the_same_queries_for_1_and_50_apps(
     with django_assert_max_num_queries(CONSENT_SCREEN):
         response = connected.get(reverse("oauth2_provider:authorize"), params)
     assert response.status_code == 200 and application.name in response.content.decode()
+
+
+def test_a_connected_app_page_runs_the_same_queries_for_1_and_50_apps(
+    connected, application, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(CONNECTED_APPS):
+        response = connected.get(reverse("oauth:connected-app", args=[application.client_id]))
+    page = response.content.decode()
+    assert response.status_code == 200 and application.name in page and "by Dev Eloper" in page
+
+
+def test_the_connected_apps_api_runs_the_same_queries_for_1_and_50_apps(
+    connected, user, application, django_assert_max_num_queries
+):
+    token = obtain_tokens(Client(), user=user, application=application, scope="read")["access_token"]
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    api.get("/api/connected-apps/")  # the token's first use fills the cache
+    # The token from the cache, the list of apps.
+    with django_assert_max_num_queries(1):
+        response = api.get("/api/connected-apps/")
+    assert response.status_code == 200 and len(response.json()) == connected.apps
