@@ -20,17 +20,20 @@ dot_patterns = (
 )
 
 urlpatterns = [
+    # Machine paths early, since every API call and token request resolves its URL (after the
+    # home page, dashboard and probes, four patterns): Gatehouse's own protocol views (metadata,
+    # hardened endpoints), which take precedence over DOT's, then the API (social's /api/auth/
+    # route before it: the API answers any other /api/ path with its JSON 404).
     path("", include("apps.core.urls")),
+    path("", include("apps.oauth.endpoints.urls")),
+    path("", include("apps.social.urls")),
+    path("api/", include("apps.api.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
-    # Gatehouse's own protocol views (metadata, hardened endpoints) take precedence over DOT's.
-    path("", include("apps.oauth.endpoints.urls")),
     path("", include("apps.oauth.urls")),
-    path("", include("apps.social.urls")),
     path("", include("apps.developer.urls")),
     path("", include("apps.apikeys.urls")),
     path("", include("apps.staff.urls")),
-    path("api/", include("apps.api.urls")),
     # Django's i18n URL (django.conf.urls.i18n) and name, with our view: it saves the choice too.
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
