@@ -10,6 +10,7 @@ Each selector is a queryset or an expression: callers narrow it with `user=` and
 `application=` (values or `OuterRef`s), so every count stays one query.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -85,13 +86,21 @@ def listed_consent(*, now: datetime | None = None) -> Q:
     )
 
 
-def is_listed(consent: Consent, *, now: datetime, holds_live_tokens: bool) -> bool:
-    """`listed_consent` for one consent whose live tokens are already known: the same rule in
-    Python, for a page that annotates them anyway and would otherwise build them twice."""
-    remembered = consent.remember != Consent.Remember.ONCE and (
-        consent.expires is None or consent.expires > now
+def is_remembered(consent: Consent, *, now: datetime) -> bool:
+    """The first half of `listed_consent` for one loaded consent: a decision remembered and
+    unexpired, listed whatever its tokens."""
+    return consent.remember != Consent.Remember.ONCE and (consent.expires is None or consent.expires > now)
+
+
+def applications_with_live_tokens(
+    *, user: User, applications: Iterable[int], now: datetime | None = None
+) -> QuerySet:
+    """The ids, among `applications`, of the apps `user` holds a live access or refresh token for."""
+    return (
+        Application.objects.filter(pk__in=applications)
+        .filter(holds_live_tokens(user=user, application=OuterRef("pk"), now=now))
+        .values_list("pk", flat=True)
     )
-    return remembered or holds_live_tokens
 
 
 # --- Counts per application, as correlated subqueries of an Application queryset ---------

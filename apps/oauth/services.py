@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,9 +39,8 @@ from apps.oauth.consent import previously_granted, required_scopes
 from apps.oauth.models import Application, Consent
 from apps.oauth.revocation import revoke_tokens
 from apps.oauth.selectors import (
-    has_live_access_token,
-    has_live_refresh_token,
-    is_listed,
+    applications_with_live_tokens,
+    is_remembered,
     live_access_tokens,
     live_refresh_tokens,
     live_scopes,
@@ -69,7 +68,6 @@ class ConnectedApp:
     remember: str
     remember_label: str
     expires: datetime | None
-    has_live_tokens: bool
 
     @property
     def client_id(self) -> str:
@@ -96,9 +94,6 @@ def _connected_app(consent: Consent) -> ConnectedApp:
         remember=consent.remember,
         remember_label=consent.get_remember_display(),
         expires=consent.expires,
-        has_live_tokens=bool(
-            getattr(consent, "live_access", False) or getattr(consent, "live_refresh", False)
-        ),
     )
 
 
@@ -128,15 +123,11 @@ _SHOWN = (
 
 
 @cache
-def _listed_consents() -> QuerySet:
-    """Every user's consents with what the connected-apps page shows: built once per process.
-
-    Building this queryset (three correlated subqueries, one nested) cost more CPU than running
-    it, so it refers to nothing of a request: each subquery matches the consent's own user and
-    app, and "live" is judged at the database's clock (`Now()`), against expiry times written by
-    the same servers' clocks. Callers only ever `filter()` it (a clone); it is never evaluated.
-    """
-    mine = {"user": OuterRef("user_id"), "application": OuterRef("application_id"), "now": Now()}
+def _consents_shown() -> QuerySet:
+    """Every user's consents with what the connected-apps pages show, built once per process:
+    building it cost more CPU than running it, so it refers to nothing of a request (the
+    latest-token subquery matches the consent's own user and app). Callers only ever `filter()`
+    it (a clone); it is never evaluated itself."""
     latest_token = (
         AccessToken.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
         .order_by("-created")
@@ -145,11 +136,7 @@ def _listed_consents() -> QuerySet:
     return (
         Consent.objects.select_related("application", "application__user", "application__user__profile")
         .only(*_SHOWN)
-        .annotate(
-            live_access=has_live_access_token(**mine),
-            live_refresh=has_live_refresh_token(**mine),
-            latest_token=Subquery(latest_token),
-        )
+        .annotate(latest_token=Subquery(latest_token))
         .order_by(Lower("application__name"), "pk")
     )
 
@@ -157,17 +144,20 @@ def _listed_consents() -> QuerySet:
 def _consents(user: User, **lookups) -> list[Consent]:
     """The consents of `user` the connected-apps page lists (`listed_consent`), with what it shows.
 
-    The live-token flags are annotations the page shows anyway; deciding which consents are
-    listed from them (`is_listed`) spares building and compiling the same EXISTS twice. A user
-    has a handful of consents, listed or not.
+    A remembered decision is listed for that alone; a lapsed one ("this time only", or past its
+    30 days) only while its tokens live, which one more query asks of them all at once, and
+    only when there are any: most people's decisions are remembered.
     """
     now = timezone.now()
-    consents = _listed_consents().filter(user=user, **lookups)
-    return [c for c in consents if is_listed(c, now=now, holds_live_tokens=c.live_access or c.live_refresh)]
+    consents = list(_consents_shown().filter(user=user, **lookups))
+    lapsed = {c.application_id for c in consents if not is_remembered(c, now=now)}
+    live = set(applications_with_live_tokens(user=user, applications=lapsed, now=now)) if lapsed else set()
+    return [c for c in consents if c.application_id not in lapsed or c.application_id in live]
 
 
 def list_connected_apps(*, user: User) -> list[ConnectedApp]:
-    """Every app `user` granted access to, by name, in one query however many apps and tokens."""
+    """Every app `user` granted access to, by name, in one query however many apps and tokens
+    (two when some decisions have lapsed)."""
     return [_connected_app(c) for c in _consents(user)]
 
 

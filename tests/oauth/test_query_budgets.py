@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import get_access_token_model, get_id_token_model
 
-from apps.oauth.models import Application
+from apps.oauth.models import Application, Consent
 from tests.oauth_flow import (
     CLIENT_SECRET,
     approve,
@@ -28,7 +28,7 @@ AccessToken, IDToken = get_access_token_model(), get_id_token_model()
 CLIENT_CREDENTIALS = 4
 # The client, the token.
 INTROSPECTION = 2
-# Session, user, the list of apps (with their developers and live-token flags).
+# Session, user, the list of apps (with their developers).
 CONNECTED_APPS = 3
 # Session, user, the client (with its developer), the stored consent, the user's profile.
 CONSENT_SCREEN = 5
@@ -121,6 +121,14 @@ def test_the_connected_apps_page_runs_the_same_queries_for_1_and_50_apps(
     connected, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(CONNECTED_APPS):
+        response = connected.get(reverse("oauth:connected-apps"))
+    assert f"{connected.apps} app" in response.content.decode()
+
+
+def test_lapsed_decisions_cost_one_query_more_however_many(connected, user, django_assert_max_num_queries):
+    # "This time only" decisions are listed while their tokens live: asked of them all at once.
+    Consent.objects.filter(user=user).update(remember=Consent.Remember.ONCE)
+    with django_assert_max_num_queries(CONNECTED_APPS + 1):
         response = connected.get(reverse("oauth:connected-apps"))
     assert f"{connected.apps} app" in response.content.decode()
 
