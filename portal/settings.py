@@ -150,10 +150,13 @@ else:
     }
 
 # With Redis, sessions are read from the cache and written through to the database (which stays
-# the record: a flushed cache signs nobody out); a page then costs no session query.
-SESSION_ENGINE = "django.contrib.sessions.backends." + env_choice(
-    "GATEHOUSE_SESSION_ENGINE", "cached_db" if REDIS_URL else "db", ("db", "cached_db", "cache")
-)
+# the record: a flushed cache signs nobody out); a page then costs no session query. Our cached_db
+# is Django's, with cache entries named by a hash of the session key (apps/accounts/session_store.py).
+SESSION_ENGINE = {
+    "db": "django.contrib.sessions.backends.db",
+    "cached_db": "apps.accounts.session_store",
+    "cache": "django.contrib.sessions.backends.cache",
+}[env_choice("GATEHOUSE_SESSION_ENGINE", "cached_db" if REDIS_URL else "db", ("db", "cached_db", "cache"))]
 
 # --- Accounts and passwords --------------------------------------------------------------
 

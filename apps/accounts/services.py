@@ -3,6 +3,7 @@
 import functools
 import hashlib
 from dataclasses import dataclass, field, replace
+from importlib import import_module
 from typing import Any
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -11,6 +12,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -132,7 +134,7 @@ def save_language(*, user: User, language: str, request: HttpRequest | None = No
 
 def _live_session_keys(user: User, keys: list[str]) -> set[str]:
     """Which of `keys` are unexpired sessions still signed in as `user` (one query for DB sessions)."""
-    if not settings.SESSION_ENGINE.endswith((".db", ".cached_db")):
+    if not issubclass(import_module(settings.SESSION_ENGINE).SessionStore, DBStore):
         live = {s.session_key for s in UserSession.objects.purge_and_list(user)}
         return live & set(keys)
     hashes = {user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()}
