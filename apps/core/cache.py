@@ -28,6 +28,18 @@ if count == 1 then
 end
 return count
 """
+# Add a key that expires in ARGV[2] seconds unless it exists: -1 when added, else the
+# milliseconds it has left (-2 if it expired meanwhile, -1 if it has no expiry). KEYS[1] the key.
+ADD_OR_TTL = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  return -1
+end
+local left = redis.call('PTTL', KEYS[1])
+if left == -1 then
+  return 0
+end
+return left
+"""
 
 
 class RedisCacheClient(django_redis.RedisCacheClient):
@@ -36,6 +48,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         self._clients = {}  # id(pool) -> the redis.Redis on it; pools live as long as this client
         self._count_in_window = None
         self._incr_or_create = None
+        self._add_or_ttl = None
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -57,6 +70,13 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             self._incr_or_create = client.register_script(INCR_OR_CREATE)
         return int(self._incr_or_create(keys=[key], args=[timeout], client=client))
 
+    def add_or_ttl(self, key: str, timeout: int) -> float | None:
+        client = self.get_client(key, write=True)
+        if self._add_or_ttl is None:
+            self._add_or_ttl = client.register_script(ADD_OR_TTL)
+        left = int(self._add_or_ttl(keys=[key], args=[1, timeout], client=client))
+        return None if left == -1 else max(0, left) / 1000
+
 
 class RedisCache(django_redis.RedisCache):
     """`django.core.cache.backends.redis.RedisCache` on the client above (CACHES["default"])."""
@@ -74,6 +94,11 @@ class RedisCache(django_redis.RedisCache):
         """Add one to the counter `key`, which starts at 1 and expires after `timeout` seconds
         when absent: the new count, in one atomic round trip (Django's add-then-incr is three)."""
         return self._cache.incr_or_create(self.make_and_validate_key(key), timeout)
+
+    def add_or_ttl(self, key: str, timeout: int) -> float | None:
+        """`add(key, 1, timeout)`, in one round trip that also says, when the key was there
+        already, how many seconds it has left: None when added, else those seconds."""
+        return self._cache.add_or_ttl(self.make_and_validate_key(key), timeout)
 
 
 def incr_or_create(key: str, timeout: int) -> int:

@@ -21,8 +21,12 @@ def first_in_period(key: str, seconds: int) -> bool:
         return False
     if len(_stamped) >= MAX_REMEMBERED:
         _stamped.clear()
-    _stamped[key] = now + seconds
-    return cache.add(key, 1, seconds)
+    if hasattr(cache, "add_or_ttl"):  # Redis (apps.core.cache): the default cache is a proxy
+        left = cache.add_or_ttl(key, seconds)
+    else:
+        left = None if cache.add(key, 1, seconds) else 0.0
+    _stamped[key] = now + (seconds if left is None else left)
+    return left is None
 
 
 def forget_all() -> None:
