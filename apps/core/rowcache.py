@@ -79,8 +79,11 @@ def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...]
         instance.__dict__[_LOADED] = instance.__dict__.get(attname)
 
     def changed(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
-        if created or (update_fields and set(update_fields) <= set(omit)):
-            return  # nothing cached yet, or nothing cached changed (a sign-in's last_login)
+        if update_fields and set(update_fields) <= set(omit):
+            return  # nothing cached changed (a sign-in's last_login)
+        if created:  # nothing cached under its own key yet; an entry built with others may be
+            forget(*_dependent_keys(instance))
+            return
         # A save may change the key field itself (DOT reusing an access token row on refresh).
         values = {getattr(instance, field), instance.__dict__.get(_LOADED)} - {None, ""}
         forget(*(row_key(model, value) for value in values), *_dependent_keys(instance))

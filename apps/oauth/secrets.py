@@ -4,13 +4,14 @@ An application may hold several secrets at once, so a developer can roll a new o
 before deleting the old one. DOT's own `Application.client_secret` stays empty and unused.
 """
 
+import copy
 import secrets as random_source
 from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db.models import F, Q
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_init, post_save, pre_delete
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
@@ -24,6 +25,7 @@ from apps.oauth.models import Application, ClientSecret
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Where `load_client` leaves an application's secrets for `check_client_secret`.
 _LOADED_SECRETS = "_gatehouse_secrets"
+_LOADED_CLIENT_ID = "_gatehouse_client_id"
 
 
 def create_client_secret(*, application: Application, value: str | None = None) -> tuple[ClientSecret, str]:
@@ -92,7 +94,11 @@ def load_client(client_id: str) -> Application | None:
     for name in ("secret_pk", "secret_hash", "secret_last_used"):
         del application.__dict__[name]  # the first row's; `secrets` holds every one
     setattr(application, _LOADED_SECRETS, secrets)
-    cache.add(key, application, rowcache.MAX_SECONDS)
+    cached = copy.copy(application)
+    # DOT's own secret column is never read here (every secret is a ClientSecret row), and one
+    # set in the admin may be plain text: it stays out of the cache.
+    cached.client_secret = ""
+    cache.add(key, cached, rowcache.MAX_SECONDS)
     return application
 
 
@@ -105,7 +111,16 @@ def track_clients() -> None:
             for c in Application.objects.filter(user_id=user_id).values_list("client_id", flat=True)
         ]
 
-    rowcache.depends_on(Application, lambda application: [client_key(application.client_id)])
+    def remember_client_id(sender, instance: Application, **kwargs) -> None:
+        # Staff may change a client_id in the admin: the key under the loaded one goes too.
+        instance.__dict__[_LOADED_CLIENT_ID] = instance.__dict__.get("client_id")
+
+    def application_keys(application: Application) -> list[str]:
+        ids = {application.client_id, application.__dict__.get(_LOADED_CLIENT_ID)} - {None, ""}
+        return [client_key(client_id) for client_id in ids]
+
+    post_init.connect(remember_client_id, sender=Application, weak=False, dispatch_uid="client-id-loaded")
+    rowcache.depends_on(Application, application_keys)
     rowcache.depends_on(User, lambda user: owned_clients(user.pk))
     rowcache.depends_on(Profile, lambda profile: owned_clients(profile.user_id))
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.models import Profile
 from apps.accounts.services import update_profile
 from apps.oauth.models import Application
 from apps.oauth.secrets import client_key, create_client_secret, delete_client_secret, load_client
@@ -82,3 +83,30 @@ def test_a_renamed_app_is_fresh(machine):
     machine.name = "Weekly Backup"
     machine.save()
     assert load_client(machine.client_id).name == "Weekly Backup"
+
+
+def test_a_changed_client_id_leaves_no_cached_client_under_the_old_one(machine):
+    old = machine.client_id
+    assert grant(machine).status_code == 200
+    machine.client_id = "renamed-by-staff"
+    machine.save()
+    assert load_client(old) is None
+    assert load_client("renamed-by-staff").pk == machine.pk
+
+
+def test_dot_s_own_secret_column_stays_out_of_the_cache(machine):
+    Application.objects.filter(pk=machine.pk).update(
+        client_secret="plain-dot-secret", hash_client_secret=False
+    )
+    cache.clear()
+    assert load_client(machine.client_id).client_secret == "plain-dot-secret"  # the row, as loaded
+    assert b"plain-dot-secret" not in pickle.dumps(cache.get(client_key(machine.client_id)))
+    assert grant(machine).status_code == 200  # from the cache: DOT's column was never the secret
+
+
+def test_a_profile_made_after_the_client_was_cached_is_seen(machine, developer):
+    Profile.objects.filter(user=developer).delete()
+    cache.clear()
+    assert load_client(machine.client_id).publisher == "Dev Eloper"
+    Profile.objects.create(user=developer, display_name="Backup Corp")
+    assert load_client(machine.client_id).publisher == "Backup Corp"
