@@ -5,10 +5,10 @@ gives the audit trail its IP address and user agent and the email its absolute l
 """
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -122,23 +122,29 @@ _SHOWN = (
 )
 
 
-@cache
+_prebuilt = threading.local()
+
+
 def _consents_shown() -> QuerySet:
-    """Every user's consents with what the connected-apps pages show, built once per process:
+    """Every user's consents with what the connected-apps pages show, built once per thread:
     building it cost more CPU than running it, so it refers to nothing of a request (the
     latest-token subquery matches the consent's own user and app). Callers only ever `filter()`
-    it (a clone); it is never evaluated itself."""
-    latest_token = (
-        AccessToken.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
-        .order_by("-created")
-        .values("created")[:1]
-    )
-    return (
-        Consent.objects.select_related("application", "application__user", "application__user__profile")
-        .only(*_SHOWN)
-        .annotate(latest_token=Subquery(latest_token))
-        .order_by(Lower("application__name"), "pk")
-    )
+    it (a clone); it is never evaluated itself. Per thread, because clones share the subquery,
+    which compiling touches."""
+    queryset = getattr(_prebuilt, "consents", None)
+    if queryset is None:
+        latest_token = (
+            AccessToken.objects.filter(user=OuterRef("user_id"), application=OuterRef("application_id"))
+            .order_by("-created")
+            .values("created")[:1]
+        )
+        queryset = _prebuilt.consents = (
+            Consent.objects.select_related("application", "application__user", "application__user__profile")
+            .only(*_SHOWN)
+            .annotate(latest_token=Subquery(latest_token))
+            .order_by(Lower("application__name"), "pk")
+        )
+    return queryset
 
 
 def _consents(user: User, **lookups) -> list[Consent]:
