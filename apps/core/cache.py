@@ -1,4 +1,4 @@
-"""Django's Redis cache backend, made cheap per call, plus the rate limiter's one-trip counter.
+"""Django's Redis cache backend, made cheap per call, and the atomic steps that need Redis's scripts.
 
 Django's `RedisCacheClient.get_client()` builds a new `redis.Redis` for every cache operation.
 redis-py 5 and later fill a table of some 170 response callbacks in each constructor, which
@@ -7,6 +7,8 @@ user, app, rate-limit and last-used keys, most of the request's time. A `redis.R
 share between threads (each command borrows a connection from the pool), so one per pool serves
 every call. Nothing else changes: the same pools, serializer, options and commands as Django's.
 """
+
+import math
 
 from django.core.cache.backends import redis as django_redis
 
@@ -46,9 +48,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}  # id(pool) -> the redis.Redis on it; pools live as long as this client
-        self._count_in_window = None
-        self._incr_or_create = None
-        self._add_or_ttl = None
+        self._scripts = {}  # Lua source -> redis-py Script (EVALSHA, EVAL on the first call)
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -57,25 +57,12 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
-    def count_in_window(self, key: str, now: float, period: int) -> tuple[int, float]:
+    def run_script(self, source: str, key: str, *args):
         client = self.get_client(key, write=True)
-        if self._count_in_window is None:
-            self._count_in_window = client.register_script(COUNT_IN_WINDOW)  # EVALSHA, EVAL once
-        used, start = self._count_in_window(keys=[key], args=[repr(now), period], client=client)
-        return int(used), float(start)
-
-    def incr_or_create(self, key: str, timeout: int) -> int:
-        client = self.get_client(key, write=True)
-        if self._incr_or_create is None:
-            self._incr_or_create = client.register_script(INCR_OR_CREATE)
-        return int(self._incr_or_create(keys=[key], args=[timeout], client=client))
-
-    def add_or_ttl(self, key: str, timeout: int) -> float | None:
-        client = self.get_client(key, write=True)
-        if self._add_or_ttl is None:
-            self._add_or_ttl = client.register_script(ADD_OR_TTL)
-        left = int(self._add_or_ttl(keys=[key], args=[1, timeout], client=client))
-        return None if left == -1 else max(0, left) / 1000
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts.setdefault(source, client.register_script(source))
+        return script(keys=[key], args=list(args), client=client)
 
 
 class RedisCache(django_redis.RedisCache):
@@ -85,28 +72,52 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def count_in_window(self, key: str, now: float, period: int) -> tuple[int, float]:
-        """Count one more request in the window `key`, `period` seconds from its first request
-        (at `now` if this is it): the count so far and the window's start. One round trip."""
-        return self._cache.count_in_window(self.make_and_validate_key(key), now, period)
+    def run_script(self, source: str, key: str, *args):
+        """Run the Lua `source` atomically on `key` (a cache key, prefixed and versioned as
+        Django's own): one round trip."""
+        return self._cache.run_script(source, self.make_and_validate_key(key), *args)
 
-    def incr_or_create(self, key: str, timeout: int) -> int:
-        """Add one to the counter `key`, which starts at 1 and expires after `timeout` seconds
-        when absent: the new count, in one atomic round trip (Django's add-then-incr is three)."""
-        return self._cache.incr_or_create(self.make_and_validate_key(key), timeout)
 
-    def add_or_ttl(self, key: str, timeout: int) -> float | None:
-        """`add(key, 1, timeout)`, in one round trip that also says, when the key was there
-        already, how many seconds it has left: None when added, else those seconds."""
-        return self._cache.add_or_ttl(self.make_and_validate_key(key), timeout)
+# The atomic steps below take one round trip on Redis and fall back to Django's cache API
+# (add, then incr) on any other cache, the embedded local-memory one included.
+
+
+def _redis():
+    from django.core.cache import cache
+
+    # The default cache is a proxy: ask it what it can do, not its type.
+    return cache if hasattr(cache, "run_script") else None
+
+
+def count_in_window(key: str, now: float, period: int) -> tuple[int, float]:
+    """Count one more request in the fixed window `key`, which its first request opens (at `now`
+    if this is it) for `period` seconds: the count so far and the window's start."""
+    if redis := _redis():
+        used, start = redis.run_script(COUNT_IN_WINDOW, key, repr(now), period)
+        return int(used), float(start)
+    from django.core.cache import cache
+
+    cache.add(f"{key}:start", now, period)
+    start = cache.get(f"{key}:start") or now
+    ttl = max(1, math.ceil(start + period - now))
+    # The counter's key names the window it counts: one that outlives its window (an `incr`
+    # racing the expiry can recreate it without one) is never read again.
+    count_key = f"{key}:{start!r}"
+    cache.add(count_key, 0, ttl)
+    try:
+        return cache.incr(count_key), start
+    except ValueError:  # the window closed between add and incr
+        cache.set(count_key, 1, ttl)
+        return 1, start
 
 
 def incr_or_create(key: str, timeout: int) -> int:
-    """`RedisCache.incr_or_create` on the default cache, or add-then-incr on any other."""
+    """Add one to the counter `key`, which starts at 1 and expires after `timeout` seconds when
+    absent: the new count."""
+    if redis := _redis():
+        return int(redis.run_script(INCR_OR_CREATE, key, timeout))
     from django.core.cache import cache
 
-    if hasattr(cache, "incr_or_create"):  # the default cache is a proxy: ask it, not its type
-        return cache.incr_or_create(key, timeout)
     if cache.add(key, 1, timeout):
         return 1
     try:
@@ -114,3 +125,14 @@ def incr_or_create(key: str, timeout: int) -> int:
     except ValueError:  # expired between the two calls
         cache.add(key, 1, timeout)
         return 1
+
+
+def add_or_ttl(key: str, timeout: int) -> float | None:
+    """`cache.add(key, 1, timeout)`, which also says, when the key was there already, how many
+    seconds it has left: None when added, else those seconds (0 where the cache cannot tell)."""
+    if redis := _redis():
+        left = int(redis.run_script(ADD_OR_TTL, key, 1, timeout))
+        return None if left == -1 else max(0, left) / 1000
+    from django.core.cache import cache
+
+    return None if cache.add(key, 1, timeout) else 0.0

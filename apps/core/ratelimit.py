@@ -1,11 +1,9 @@
 """The one fixed-window request counter, on the shared cache (Redis in production).
 
 A window opens with a bucket's first request and lasts `period` seconds. Counting is
-one atomic Lua script on Redis (one round trip: apps.core.cache), `cache.add` then `cache.incr`
-on the local-memory cache, so concurrent requests on every node share one count and never lose
-one the way a get-then-set would. There the counter's key names the window it counts: a
-counter that outlives its window (an `incr` racing the expiry can recreate it without one) is
-never read again.
+`apps.core.cache.count_in_window`: one atomic Lua script on Redis (one round trip), `cache.add`
+then `cache.incr` on the local-memory cache, so concurrent requests on every node share one count
+and never lose one the way a get-then-set would.
 """
 
 import hashlib
@@ -13,9 +11,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
-
 from apps.core import metrics
+from apps.core.cache import count_in_window
 
 
 @dataclass(frozen=True)
@@ -57,23 +54,7 @@ def hit(bucket: str, *, limit: int, period: int) -> RateLimit:
     """Count one request against `bucket`, allowed `limit` per `period` seconds."""
     now = time.time()
     key = f"gatehouse:ratelimit:{bucket}:{period}"
-    # On Redis, one atomic script (apps.core.cache); on any other cache, add-then-incr.
-    count = getattr(cache, "count_in_window", _count_in_window)
-    used, start = count(key, now, period)
+    used, start = count_in_window(key, now, period)
     if used > limit:
         metrics.rate_limit_refused(bucket)
     return RateLimit(limit=limit, used=used, reset=start + period)
-
-
-def _count_in_window(key: str, now: float, period: int) -> tuple[int, float]:
-    """The count and start of the window `key` after one more request, with the cache's add and incr."""
-    cache.add(f"{key}:start", now, period)
-    start = cache.get(f"{key}:start") or now
-    ttl = max(1, math.ceil(start + period - now))
-    count_key = f"{key}:{start!r}"
-    cache.add(count_key, 0, ttl)
-    try:
-        return cache.incr(count_key), start
-    except ValueError:  # the window closed between add and incr
-        cache.set(count_key, 1, ttl)
-        return 1, start

@@ -1,13 +1,15 @@
 """ "Last used" stamps, written at most once a period per credential across every worker and node.
 
-The shared cache decides which request writes (`cache.add`, first one wins); each process also
-remembers what it has stamped, so the repeats of a busy credential within the period cost no
-round trip at all. The memory only ever skips a write the shared cache would refuse too.
+The shared cache decides which request writes (an add: the first one wins); each process also
+remembers until when the shared cache's key lives, so the repeats of a busy credential within
+the period cost no round trip at all. The memory never outlives the shared key (on Redis, a lost
+add says how long the key has left; elsewhere only a won add is remembered), so it only ever
+skips a write the shared cache would refuse too.
 """
 
 import time
 
-from django.core.cache import cache
+from apps.core.cache import add_or_ttl
 
 # Enough for the credentials one worker sees in a period; beyond it, start again (a few extra asks).
 MAX_REMEMBERED = 10_000
@@ -21,10 +23,7 @@ def first_in_period(key: str, seconds: int) -> bool:
         return False
     if len(_stamped) >= MAX_REMEMBERED:
         _stamped.clear()
-    if hasattr(cache, "add_or_ttl"):  # Redis (apps.core.cache): the default cache is a proxy
-        left = cache.add_or_ttl(key, seconds)
-    else:
-        left = None if cache.add(key, 1, seconds) else 0.0
+    left = add_or_ttl(key, seconds)
     _stamped[key] = now + (seconds if left is None else left)
     return left is None
 

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from apps.core.cache import incr_or_create
 
 on_redis = pytest.mark.skipif(
-    not hasattr(cache, "incr_or_create"),
+    not hasattr(cache, "run_script"),
     reason="Redis only (CI's PostgreSQL and Redis pass): the embedded default has no Redis client",
 )
 
