@@ -4,8 +4,6 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import SuspiciousOperation
-from django.db.models import Q
-from django.utils import timezone
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
@@ -22,14 +20,10 @@ def touch_consent(token) -> None:
     """Mark the consent behind `token` used, at most once a minute per token (cache) and per consent (SQL)."""
     if token.application_id is None or token.user_id is None:
         return  # a client-credentials token, or a resource server's cached introspection
-    if not stamps.first_in_period(
-        f"gatehouse:api:consent-used:{token.pk}", int(LAST_USED_PRECISION.total_seconds())
-    ):
-        return
-    now = timezone.now()
-    stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
-    Consent.objects.filter(stale, user_id=token.user_id, application_id=token.application_id).update(
-        last_used=now
+    stamps.stamp_last_used(
+        Consent.objects.filter(user_id=token.user_id, application_id=token.application_id),
+        key=f"gatehouse:api:consent-used:{token.pk}",
+        period=LAST_USED_PRECISION,
     )
 
 

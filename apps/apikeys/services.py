@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -138,13 +137,14 @@ def touch_api_key(api_key: APIKey) -> None:
     if api_key.last_used is not None and api_key.last_used > now - LAST_USED_PRECISION:
         return
     # A key from the shared cache keeps the `last_used` it was cached with (it drives nothing
-    # but the keys page): the cache says whether this minute's write was made already.
-    precision = int(LAST_USED_PRECISION.total_seconds())
-    if not stamps.first_in_period(f"gatehouse:apikeys:used:{api_key.pk}", precision):
-        return
-    stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_PRECISION)
-    if APIKey.objects.filter(stale, pk=api_key.pk).update(last_used=now):
-        api_key.last_used = now
+    # but the keys page): the stamps say whether this minute's write was made already.
+    stamped = stamps.stamp_last_used(
+        APIKey.objects.filter(pk=api_key.pk),
+        key=f"gatehouse:apikeys:used:{api_key.pk}",
+        period=LAST_USED_PRECISION,
+    )
+    if stamped:
+        api_key.last_used = stamped
 
 
 def deletion_impact(user: User) -> dict[str, int]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.signals import post_init, post_save, pre_delete
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
@@ -153,11 +153,10 @@ def _touch(secret: ClientSecret) -> None:
         return
     # A client from the shared cache keeps the `last_used` it was cached with (it drives nothing
     # but the console's "used 3 minutes ago"): the stamps say whether this minute's write was made.
-    if not stamps.first_in_period(
-        f"gatehouse:client-secret-used:{secret.pk}", int(LAST_USED_RESOLUTION.total_seconds())
-    ):
-        return
-    # Conditional, so concurrent requests write at most once per minute between them.
-    stale = Q(last_used__isnull=True) | Q(last_used__lte=now - LAST_USED_RESOLUTION)
-    if ClientSecret.objects.filter(stale, pk=secret.pk).update(last_used=now):
-        secret.last_used = now
+    stamped = stamps.stamp_last_used(
+        ClientSecret.objects.filter(pk=secret.pk),
+        key=f"gatehouse:client-secret-used:{secret.pk}",
+        period=LAST_USED_RESOLUTION,
+    )
+    if stamped:
+        secret.last_used = stamped
