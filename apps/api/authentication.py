@@ -21,9 +21,11 @@ def touch_consent(token) -> None:
     if token.application_id is None or token.user_id is None:
         return  # a client-credentials token, or a resource server's cached introspection
     stamps.stamp_last_used(
-        Consent.objects.filter(user_id=token.user_id, application_id=token.application_id),
+        Consent,
         key=f"gatehouse:api:consent-used:{token.pk}",
         period=LAST_USED_PRECISION,
+        user_id=token.user_id,
+        application_id=token.application_id,
     )
 
 

@@ -139,9 +139,7 @@ def touch_api_key(api_key: APIKey) -> None:
     # A key from the shared cache keeps the `last_used` it was cached with (it drives nothing
     # but the keys page): the stamps say whether this minute's write was made already.
     stamped = stamps.stamp_last_used(
-        APIKey.objects.filter(pk=api_key.pk),
-        key=f"gatehouse:apikeys:used:{api_key.pk}",
-        period=LAST_USED_PRECISION,
+        APIKey, key=f"gatehouse:apikeys:used:{api_key.pk}", period=LAST_USED_PRECISION, pk=api_key.pk
     )
     if stamped:
         api_key.last_used = stamped

@@ -10,7 +10,7 @@ skips a write the shared cache would refuse too.
 import time
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from apps.core.cache import add_or_ttl
@@ -32,15 +32,16 @@ def first_in_period(key: str, seconds: int) -> bool:
     return left is None
 
 
-def stamp_last_used(rows: QuerySet, *, key: str, period: timedelta) -> datetime | None:
-    """Write now into the `last_used` of `rows`, at most once a `period` for `key` on every
-    node, and only where the stored time is older than that (a conditional UPDATE, so nodes
-    that race write once between them). The time written, or None when nothing was."""
+def stamp_last_used(model: type[Model], *, key: str, period: timedelta, **lookups) -> datetime | None:
+    """Write now into the `last_used` of the `model` rows matching `lookups`, at most once a
+    `period` for `key` on every node, and only where the stored time is older than that (a
+    conditional UPDATE, so nodes that race write once between them). The time written, or
+    None when nothing was. The query is built only past the gate: most calls are repeats."""
     if not first_in_period(key, int(period.total_seconds())):
         return None
     now = timezone.now()
     stale = Q(last_used__isnull=True) | Q(last_used__lte=now - period)
-    return now if rows.filter(stale).update(last_used=now) else None
+    return now if model.objects.filter(stale, **lookups).update(last_used=now) else None
 
 
 def forget_all() -> None:

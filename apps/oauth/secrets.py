@@ -154,9 +154,10 @@ def _touch(secret: ClientSecret) -> None:
     # A client from the shared cache keeps the `last_used` it was cached with (it drives nothing
     # but the console's "used 3 minutes ago"): the stamps say whether this minute's write was made.
     stamped = stamps.stamp_last_used(
-        ClientSecret.objects.filter(pk=secret.pk),
+        ClientSecret,
         key=f"gatehouse:client-secret-used:{secret.pk}",
         period=LAST_USED_RESOLUTION,
+        pk=secret.pk,
     )
     if stamped:
         secret.last_used = stamped

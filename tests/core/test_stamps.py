@@ -1,8 +1,10 @@
 """Last-used stamps: one write per period across workers, and no round trip for the repeats."""
 
 import time
+from datetime import timedelta
 from unittest import mock
 
+import pytest
 from django.core.cache import cache
 
 from apps.core import stamps
@@ -44,3 +46,18 @@ def test_a_write_another_worker_made_is_remembered_only_as_long_as_its_key_lives
     cache.delete("stamp:e")  # its period ends
     time_machine.shift(max(remembered, 0) + 0.01)
     assert stamps.first_in_period("stamp:e", 60)
+
+
+@pytest.mark.django_db
+def test_a_stamp_writes_once_and_its_repeats_build_no_query(user):
+    from apps.oauth.models import Application, Consent
+    from tests.oauth_flow import make_client
+
+    app = make_client(user, name="Stamped", grant_types=[Application.GRANT_AUTHORIZATION_CODE])
+    Consent.objects.create(user=user, application=app, scope="openid")
+    lookups = {"user_id": user.pk, "application_id": app.pk}
+    written = stamps.stamp_last_used(Consent, key="stamp:f", period=timedelta(minutes=1), **lookups)
+    assert written is not None and Consent.objects.get(**lookups).last_used == written
+    with mock.patch.object(Consent.objects, "filter") as built:
+        assert stamps.stamp_last_used(Consent, key="stamp:f", period=timedelta(minutes=1), **lookups) is None
+    built.assert_not_called()
