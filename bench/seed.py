@@ -174,10 +174,12 @@ def settle_cache() -> None:
     process's own, and gunicorn's workers start with theirs empty.
     """
     from django.conf import settings
-    from django.core.cache import cache
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
+    cache = caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy
     prefix = settings.CACHES["default"].get("KEY_PREFIX")
-    if not prefix or not hasattr(cache, "_cache"):
+    if not prefix or not isinstance(cache, RedisCache):
         return
     client = cache._cache.get_client(write=True)
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
