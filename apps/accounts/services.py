@@ -33,7 +33,11 @@ from apps.core import rowcache, stamps
 
 
 def cached_profile(*, user: User) -> Profile:
-    """The user's profile from the shared cache, for the API (every save of it invalidates it)."""
+    """The user's profile from the shared cache, for the API (every save of it invalidates it):
+    the one loaded with the credential (apps.core.rowcache), or else fetched."""
+    loaded = User.profile.related.get_cached_value(user, default=None)
+    if loaded is not None:
+        return loaded
     cached = rowcache.fetch(Profile.objects.all(), field="user_id", value=user.pk)
     return cached or Profile.objects.for_user(user)
 

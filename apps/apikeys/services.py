@@ -122,7 +122,7 @@ def find_api_key(raw: str) -> APIKey | None:
     if key_id is None:
         return None
     api_key = rowcache.fetch(
-        APIKey.objects.all(), kind="api_key", field="key_id", value=key_id, related=("user",)
+        APIKey.objects.all(), kind="api_key", field="key_id", value=key_id, related=("user", "user__profile")
     )
     if api_key is None or api_key.is_expired() or not check_password(raw, api_key.key_hash):
         return None

@@ -1,4 +1,4 @@
-"""Django's Redis cache backend, made cheap per call, and the atomic steps that need Redis's scripts.
+"""Django's Redis cache backend, made cheap per call, and the steps that need Redis's scripts.
 
 Django's `RedisCacheClient.get_client()` builds a new `redis.Redis` for every cache operation.
 redis-py 5 and later fill a table of some 170 response callbacks in each constructor, which
@@ -9,6 +9,8 @@ every call. Nothing else changes: the same pools, serializer, options and comman
 """
 
 import math
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.cache.backends import redis as django_redis
 
@@ -42,6 +44,38 @@ if left == -1 then
 end
 return left
 """
+# A key's value and the values of the keys stored beside it (`add_with`), in one round trip:
+# {value, name, its value, name, its value...}, or {} when the key is absent. KEYS[1] the key,
+# KEYS[2] its list: pairs of a full key (read within this script) and the name callers know.
+GET_WITH = """
+local value = redis.call('GET', KEYS[1])
+if not value then
+  return {}
+end
+local found = {value}
+local others = redis.call('GET', KEYS[2])
+if others then
+  local key = nil
+  for word in string.gmatch(others, '%S+') do
+    if key == nil then
+      key = word
+    else
+      table.insert(found, word)
+      table.insert(found, redis.call('GET', key))
+      key = nil
+    end
+  end
+end
+return found
+"""
+# `add` of KEYS[1] (ARGV[1], expiring in ARGV[2] seconds), and of its list KEYS[2] (ARGV[3]).
+ADD_WITH = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+  return 1
+end
+return 0
+"""
 
 
 class RedisCacheClient(django_redis.RedisCacheClient):
@@ -57,12 +91,12 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
-    def run_script(self, source: str, key: str, *args):
-        client = self.get_client(key, write=True)
+    def run_script(self, source: str, keys: list[str], args: list):
+        client = self.get_client(keys[0], write=True)
         script = self._scripts.get(source)
         if script is None:
             script = self._scripts.setdefault(source, client.register_script(source))
-        return script(keys=[key], args=list(args), client=client)
+        return script(keys=keys, args=args, client=client)
 
 
 class RedisCache(django_redis.RedisCache):
@@ -75,11 +109,31 @@ class RedisCache(django_redis.RedisCache):
     def run_script(self, source: str, key: str, *args):
         """Run the Lua `source` atomically on `key` (a cache key, prefixed and versioned as
         Django's own): one round trip."""
-        return self._cache.run_script(source, self.make_and_validate_key(key), *args)
+        return self._cache.run_script(source, [self.make_and_validate_key(key)], list(args))
+
+    def get_with(self, key: str) -> tuple[Any, dict[str, Any]]:
+        found = self._cache.run_script(GET_WITH, self._with_keys(key), [])
+        if not found:
+            return None, {}
+        loads = self._cache._serializer.loads
+        others = {
+            name.decode(): loads(value)
+            for name, value in zip(found[1::2], found[2::2], strict=True)
+            if value is not None
+        }
+        return loads(found[0]), others
+
+    def add_with(self, key: str, value: Any, timeout: int, others: Iterable[str]) -> bool:
+        names = " ".join(f"{self.make_and_validate_key(other)} {other}" for other in others)
+        args = [self._cache._serializer.dumps(value), int(timeout), names]
+        return bool(self._cache.run_script(ADD_WITH, self._with_keys(key), args))
+
+    def _with_keys(self, key: str) -> list[str]:
+        return [self.make_and_validate_key(key), self.make_and_validate_key(f"{key}|with")]
 
 
-# The atomic steps below take one round trip on Redis and fall back to Django's cache API
-# (add, then incr) on any other cache, the embedded local-memory one included.
+# The steps below take one round trip on Redis and fall back to Django's cache API (add, then
+# incr; get, then get_many) on any other cache, the embedded local-memory one included.
 
 
 def _redis():
@@ -136,3 +190,29 @@ def add_or_ttl(key: str, timeout: int) -> float | None:
     from django.core.cache import cache
 
     return None if cache.add(key, 1, timeout) else 0.0
+
+
+def get_with(key: str) -> tuple[Any, dict[str, Any]]:
+    """The value at `key` (None when absent) and, by key, the values found at the keys that
+    `add_with` stored beside it: one round trip on Redis for what would take two (the value
+    names the others)."""
+    if redis := _redis():
+        return redis.get_with(key)
+    from django.core.cache import cache
+
+    value = cache.get(key)
+    if value is None:
+        return None, {}
+    return value, cache.get_many(cache.get(f"{key}|with", []))
+
+
+def add_with(key: str, value: Any, timeout: int, others: Iterable[str]) -> bool:
+    """`cache.add(key, value, timeout)`, noting the keys `others` for `get_with` to read with it."""
+    if redis := _redis():
+        return redis.add_with(key, value, timeout, others)
+    from django.core.cache import cache
+
+    if not cache.add(key, value, timeout):
+        return False
+    cache.set(f"{key}|with", list(others), timeout)
+    return True

@@ -2,9 +2,9 @@
 
 A bearer credential (an OAuth access token, a personal API key) is validated from the cache
 that every worker and node shares (Redis; local memory on the embedded default), costing one
-SQL statement on a miss and none on a hit. The rows it needs, the credential and its user and
-application, are cached each under its own key, so a change to a user or an app invalidates
-one key, not every credential that points at it.
+SQL statement on a miss and one round trip on a hit. The rows it needs, the credential and its
+user, application and profile, are cached each under its own key, so a change to a user or an
+app invalidates one key, not every credential that points at it.
 
 Coherence: each tracked model's save and delete signals (DOT's `revoke()` and ORM cascades
 included) replace the row's key with a tombstone at once and again when the transaction
@@ -18,10 +18,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, transaction
 from django.db.models.signals import post_init, post_save, pre_delete
 from django.utils import timezone
 
+from apps.core import cache as cache_steps
 from apps.core import metrics
 
 # An upper bound on staleness should an invalidation ever be missed; expiry caps it further.
@@ -30,6 +32,8 @@ MAX_SECONDS = 300
 TOMBSTONE_SECONDS = 30
 TOMBSTONE = "gatehouse:rowcache:stale"
 _LOADED = "_rowcache_loaded"
+# Per tracked model, the attribute its key is made of (`track`'s field).
+_KEY_ATTNAME: dict[type[models.Model], str] = {}
 # Per tracked model, fields never put in the cache (a hash, a token column).
 _OMITTED: dict[type[models.Model], tuple[str, ...]] = {}
 # Per tracked model, more keys that a change of one of its rows makes stale (`depends_on`).
@@ -73,6 +77,7 @@ def track(model: type[models.Model], *, field: str = "pk", omit: tuple[str, ...]
     _OMITTED[model] = omit
 
     attname = model._meta.pk.attname if field == "pk" else model._meta.get_field(field).attname
+    _KEY_ATTNAME[model] = attname
 
     def remember(sender, instance, **kwargs) -> None:
         # Only a value loaded with the row: reading a deferred field here would query.
@@ -132,38 +137,76 @@ def fetch(
     value: str,
     related: tuple[str, ...] = (),
 ) -> models.Model | None:
-    """The row of `queryset` whose `field` is `value`, with its `related` foreign keys loaded:
-    from the cache, else in one query that fills the cache. None when there is none.
+    """The row of `queryset` whose `field` is `value`, with its `related` rows loaded: from the
+    cache in one round trip, else in one query that fills the cache. None when there is none.
+
+    `related` names foreign keys ("user") and, after them, one-to-one rows that point back at
+    one ("user__profile"); a row of the second kind that does not exist is left unloaded. Each
+    related row is cached under its own key, and the row's entry lists those keys, so a hit
+    reads them all with it (apps.core.cache.get_with) and a change to one invalidates one key.
 
     An expired row (by its `expires`) is never served from the cache, and cached no longer
     than it lives. Every model involved must be `track`ed. With `kind`, the lookup is counted
     (apps.core.metrics).
     """
     model = queryset.model
-    fks = {name: model._meta.get_field(name) for name in related}
     key = row_key(model, value)
-    instance = cache.get(key)
-    if isinstance(instance, model) and not _expired(instance):
-        keys = {
-            name: row_key(fk.related_model, getattr(instance, fk.attname))
-            for name, fk in fks.items()
-            if getattr(instance, fk.attname) is not None
-        }
-        found = cache.get_many(list(keys.values())) if keys else {}
-        if all(isinstance(found.get(k), fks[name].related_model) for name, k in keys.items()):
-            for name in fks:
-                setattr(instance, name, found[keys[name]] if name in keys else None)
-            _count(kind, hit=True)
-            return instance
+    instance, others = cache_steps.get_with(key)
+    if isinstance(instance, model) and not _expired(instance) and _attach(instance, related, others):
+        _count(kind, hit=True)
+        return instance
     _count(kind, hit=False)
     if related:  # select_related() without names would follow every foreign key
         queryset = queryset.select_related(*related)
     instance = queryset.filter(**{field: value}).first()
     ttl = _seconds_left(getattr(instance, "expires", None)) if instance is not None else 0
     if ttl > 0:
-        cache.add(key, _cacheable(instance), ttl)
-        for name, fk in fks.items():
-            row = getattr(instance, name)
-            if row is not None:
-                cache.add(row_key(fk.related_model, row.pk), _cacheable(row), MAX_SECONDS)
+        rows = [row for path in related if (row := _follow(instance, path)) is not None]
+        for row in rows:
+            cache.add(_key_of(row), _cacheable(row), MAX_SECONDS)
+        cache_steps.add_with(key, _cacheable(instance), ttl, [_key_of(row) for row in rows])
     return instance
+
+
+def _key_of(row: models.Model) -> str:
+    return row_key(type(row), getattr(row, _KEY_ATTNAME[type(row)]))
+
+
+def _follow(instance: models.Model, path: str) -> models.Model | None:
+    row = instance
+    for name in path.split("__"):
+        try:
+            row = getattr(row, name)
+        except ObjectDoesNotExist:  # a one-to-one row that points back, not there
+            return None
+        if row is None:
+            return None
+    return row
+
+
+def _attach(instance: models.Model, related: tuple[str, ...], found: dict) -> bool:
+    """Put `instance`'s related rows, read from the cache, in place; False if one is missing
+    (expired, invalidated, or from an entry made before it was listed)."""
+    for path in related:
+        parents, _, name = path.rpartition("__")
+        parent = _follow(instance, parents) if parents else instance  # attached by a shorter path
+        if parent is None:
+            continue
+        relation = parent._meta.get_field(name)
+        if relation.concrete:  # a foreign key on `parent`
+            pk = getattr(parent, relation.attname)
+            if pk is None:
+                setattr(parent, name, None)
+                continue
+            key = row_key(relation.related_model, pk)
+            if key not in found:
+                found.update(cache.get_many([key]))  # an entry from before its keys were listed
+        else:  # a one-to-one row pointing at `parent`, by the field it is tracked by
+            key = row_key(relation.related_model, parent.pk)
+            if key not in found:
+                continue  # none when the entry was made: the caller loads it if it needs it
+        row = found.get(key)
+        if not isinstance(row, relation.related_model):
+            return False
+        setattr(parent, name, row)
+    return True

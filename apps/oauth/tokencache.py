@@ -26,7 +26,8 @@ def _tokens_with_binding():
 
 
 def load_access_token(checksum: str):
-    """The access token with this checksum, its user and application loaded; None if unknown.
+    """The access token with this checksum, its user (with the profile, where there is one) and
+    application loaded; None if unknown.
 
     Its DPoP key thumbprint (`dpop_jkt`, None when unbound) comes in the same statement and is
     cached with it: a binding is written with its token and never changes (apps.oauth.dpop).
@@ -36,5 +37,5 @@ def load_access_token(checksum: str):
         kind="access_token",
         field="token_checksum",
         value=checksum,
-        related=("user", "application"),
+        related=("user", "application", "user__profile"),
     )

@@ -1,6 +1,7 @@
 """Bearer credentials are validated from the shared cache, and every revocation reaches it at once."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from apps.accounts.services import delete_account
 from apps.apikeys.authentication import APIKeyAuthentication
 from apps.apikeys.models import APIKey
 from apps.apikeys.services import find_api_key
+from apps.core import cache as cache_steps
 from apps.core import rowcache
 from apps.oauth.validators import GatehouseValidator
 from tests.api.conftest import bearer, stored_token
@@ -87,6 +89,56 @@ def test_a_warm_api_me_request_runs_no_sql(credential, request, client, django_a
     assert response.json()["username"] == "ada"
 
 
+@pytest.mark.parametrize("credential", ["token", "key"])
+def test_a_warm_api_me_request_reads_its_profile_with_its_credential(credential, request, client):
+    raw = request.getfixturevalue(credential)
+    assert me(client, raw) == 200  # makes the key's user's profile
+    cache.clear()
+    assert me(client, raw) == 200  # caches the credential, its user and their profile
+    with mock.patch.object(rowcache, "fetch", wraps=rowcache.fetch) as fetched:
+        assert client.get(ME, headers=bearer(raw)).json()["profile"]["display_name"] == ""
+    assert [call.kwargs["kind"] for call in fetched.call_args_list] == [
+        "access_token" if credential == "token" else "api_key"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(cache, "run_script"), reason="Redis only (CI's PostgreSQL and Redis pass)")
+@pytest.mark.parametrize("credential", ["token", "key"])
+def test_on_redis_a_warm_api_me_request_costs_two_round_trips(credential, request, client):
+    raw = request.getfixturevalue(credential)
+    assert me(client, raw) == 200
+    cache.clear()
+    assert me(client, raw) == 200
+    assert me(client, raw) == 200  # last-used stamps settled for the minute
+    redis = cache._cache.get_client(write=True)
+    with mock.patch.object(redis, "execute_command", wraps=redis.execute_command) as sent:
+        assert me(client, raw) == 200
+    # The credential with its user and profile, then the rate limit.
+    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA", "EVALSHA"]
+
+
+def test_a_user_without_a_profile_row_is_still_served_from_the_cache(
+    token, client, user, django_assert_num_queries
+):
+    Profile.objects.filter(user=user).delete()
+    cache.clear()
+    assert validate(token)  # fills the cache: the token, its user and app, no profile
+    with django_assert_num_queries(0):
+        assert validate(token)
+    assert me(client, token) == 200  # makes the profile, which a later fill caches with the token
+    assert Profile.objects.filter(user=user).exists()
+
+
+def test_an_entry_cached_before_its_related_keys_were_listed_is_still_a_hit(
+    token, client, django_assert_num_queries
+):
+    assert me(client, token) == 200
+    row = stored_token(token)
+    cache.delete(rowcache.row_key(type(row), row.token_checksum) + "|with")  # as an older node wrote it
+    with django_assert_num_queries(0):
+        assert validate(token)
+
+
 def test_an_unknown_token_is_never_cached_as_valid(client):
     assert me(client, "not-a-token") == 401
     assert me(client, "not-a-token") == 401
@@ -122,13 +174,13 @@ def test_a_token_is_cached_no_longer_than_it_lives(token, client, monkeypatch):
     row = stored_token(token)
     row.expires = timezone.now() + timedelta(seconds=42)
     row.save()
-    timeouts, add = {}, cache.add
+    timeouts, add_with = {}, cache_steps.add_with
 
-    def spy(key, value, timeout=None):
+    def spy(key, value, timeout, others):
         timeouts[key] = timeout
-        return add(key, value, timeout)
+        return add_with(key, value, timeout, others)
 
-    monkeypatch.setattr(cache, "add", spy)
+    monkeypatch.setattr(cache_steps, "add_with", spy)
     assert me(client, token) == 200
     assert 0 < timeouts[rowcache.row_key(type(row), row.token_checksum)] <= 42
 

@@ -1,11 +1,11 @@
-"""The cache layer: Django's Redis backend with one client per pool, and its one-trip counter."""
+"""The cache layer: Django's Redis backend with one client per pool, and its one-trip steps."""
 
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 
-from apps.core.cache import incr_or_create
+from apps.core.cache import add_with, get_with, incr_or_create
 
 on_redis = pytest.mark.skipif(
     not hasattr(cache, "run_script"),
@@ -38,3 +38,29 @@ def test_on_redis_a_counter_expires_and_costs_one_round_trip():
         assert incr_or_create("one-trip", 60) == 2
     assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
     assert 0 < client.ttl(cache.make_key("one-trip")) <= 60
+
+
+def test_a_value_is_read_with_the_keys_stored_beside_it():
+    cache.set_many({"with:user": {"name": "ada"}, "with:app": {"name": "Printer"}}, 30)
+    assert add_with("with:token", {"scope": "read"}, 30, ["with:user", "with:app", "with:gone"])
+    assert not add_with("with:token", {"scope": "write"}, 30, [])  # an add: the first stays
+    cache.set("with:app", "changed", 30)
+    assert get_with("with:token") == (
+        {"scope": "read"},
+        {"with:user": {"name": "ada"}, "with:app": "changed"},  # as they are now; none for gone
+    )
+    assert get_with("with:absent") == (None, {})
+    cache.set("with:plain", 7, 30)  # no list beside it: the value alone
+    assert get_with("with:plain") == (7, {})
+
+
+@on_redis
+def test_on_redis_a_value_and_the_keys_beside_it_cost_one_round_trip():
+    cache.set("trip:user", {"name": "ada"}, 30)
+    add_with("trip:token", {"scope": "read"}, 30, ["trip:user"])
+    get_with("trip:token")  # the first call of a process may load the script
+    client = cache._cache.get_client(write=True)
+    with mock.patch.object(client, "execute_command", wraps=client.execute_command) as sent:
+        assert get_with("trip:token") == ({"scope": "read"}, {"trip:user": {"name": "ada"}})
+    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
+    assert 0 < client.ttl(cache.make_key("trip:token|with")) <= 30
