@@ -1,4 +1,5 @@
-"""OAuth 2 bearer tokens on the API: DOT's authentication, plus the consent's "last used"."""
+"""The API's credentials: DOT's authentication for OAuth 2 bearer tokens, plus the consent's
+"last used", and personal API keys; each counts its rate-limit window as it is read."""
 
 from datetime import timedelta
 
@@ -8,10 +9,13 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
 
-from apps.apikeys.authentication import bearer_value
+from apps.api.throttling import credential_window
+from apps.apikeys.authentication import APIKeyAuthentication, bearer_value
 from apps.apikeys.services import looks_like_api_key
 from apps.core import stamps
+from apps.oauth import tokencache
 from apps.oauth.models import Consent
+from apps.oauth.validators import code_hash
 
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -27,6 +31,13 @@ def touch_consent(token) -> None:
         user_id=token.user_id,
         application_id=token.application_id,
     )
+
+
+class KeyAuthentication(APIKeyAuthentication):
+    """Personal API keys (apps.apikeys), whose cache read counts the key's rate-limit window."""
+
+    def rate_window(self, request, key_id: str):
+        return credential_window(request, f"key:{key_id}")
 
 
 class TokenAuthentication(OAuth2Authentication):
@@ -53,8 +64,12 @@ class TokenAuthentication(OAuth2Authentication):
         # DOT reads the body for RFC 6750 form-encoded tokens: give it Django's request, so an
         # operation that takes no body does not fail on whatever body a client sends anyway.
         django_request = request._request
+        # The token's rate-limit window is counted by the round trip that reads the token.
+        checksum = code_hash(value) if value is not None else ""
+        window = credential_window(request, f"token:{checksum}") if checksum else None
         try:
-            valid, oauth_request = self.get_oauthlib_core().verify_request(django_request, scopes=[])
+            with tokencache.counting(checksum, window):
+                valid, oauth_request = self.get_oauthlib_core().verify_request(django_request, scopes=[])
         except ValueError as error:  # as DOT's OAuth2Authentication
             if str(error) == "Invalid hex encoding in query string.":
                 raise SuspiciousOperation(error) from error

@@ -5,10 +5,9 @@ from oauth2_provider.settings import oauth2_settings
 from rest_framework import views
 from rest_framework.exceptions import NotFound
 
-from apps.api.authentication import TokenAuthentication
+from apps.api.authentication import KeyAuthentication, TokenAuthentication
 from apps.api.permissions import IsUser, TokenHasScope
 from apps.api.throttling import CredentialRateThrottle
-from apps.apikeys.authentication import APIKeyAuthentication
 
 
 def resource_server_mode() -> bool:
@@ -28,7 +27,7 @@ class APIView(views.APIView):
     # (A comment, not a docstring: drf-spectacular would show a docstring in every operation.)
 
     # API keys first: a `gatehouse_` (or old `gh_pat_`) value is settled there, never introspected.
-    authentication_classes = [APIKeyAuthentication, TokenAuthentication]
+    authentication_classes = [KeyAuthentication, TokenAuthentication]
     permission_classes = [TokenHasScope, IsUser]
     throttle_classes = [CredentialRateThrottle]
     _throttles_checked = False

@@ -16,7 +16,7 @@ class TokenAuthenticationScheme(DjangoOAuthToolkitScheme):
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "apps.apikeys.authentication.APIKeyAuthentication"
+    target_class = "apps.api.authentication.KeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):

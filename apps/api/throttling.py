@@ -2,7 +2,9 @@
 
 DRF's throttle hook over the shared fixed window (apps.core.ratelimit: atomic in the cache
 every node shares, a window that opens with the first request), unlike DRF's get-then-set
-history.
+history. A credential's window is counted by the same round trip that reads the credential
+from the cache (`credential_window`, set on the request by authentication); the throttle
+counts it itself when that read did not (a miss, or a credential refused).
 """
 
 import re
@@ -11,7 +13,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from apps.apikeys.models import APIKey
-from apps.core.ratelimit import digest, hit
+from apps.core.cache import WindowCount
+from apps.core.ratelimit import digest, hit, window
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE = re.compile(r"(\d+)/(\d*)(s|sec|second|m|min|minute|h|hour|d|day)s?")
@@ -25,13 +28,24 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(match[1]), int(match[2] or 1) * PERIODS[match[3][0]]
 
 
+def credential_window(request, ident: str) -> WindowCount | None:
+    """The window the `token` rate counts the credential `ident` ("token:<checksum>",
+    "key:<key id>") in, kept on the request for the credential's read to count; None when
+    the API has no such rate."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get("token")
+    if not rate:
+        return None
+    request.credential_window = window(f"api:{ident}", period=parse_rate(rate)[1])
+    return request.credential_window
+
+
 class CredentialRateThrottle(BaseThrottle):
     """`token` rate per access token or API key, `anon` rate per client address."""
 
     def identify(self, request) -> tuple[str, str]:
         credential = request.auth
         if isinstance(credential, APIKey):
-            return f"key:{credential.pk}", "token"
+            return f"key:{credential.key_id}", "token"
         if credential is not None and getattr(credential, "token_checksum", None):
             return f"token:{credential.token_checksum}", "token"
         return f"addr:{digest(self.get_ident(request) or '')}", "anon"
@@ -42,7 +56,8 @@ class CredentialRateThrottle(BaseThrottle):
         if not rate:
             return True
         limit, duration = parse_rate(rate)
-        self.rate_limit = hit(f"api:{ident}", limit=limit, period=duration)
+        counted = getattr(request, "credential_window", None)
+        self.rate_limit = hit(f"api:{ident}", limit=limit, period=duration, counted=counted)
         # Kept on the request so the response (200 or 429) can carry the X-RateLimit-* headers.
         request.rate_limit = self.rate_limit
         return self.rate_limit.allowed

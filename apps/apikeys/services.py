@@ -2,6 +2,7 @@
 
 import re
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -24,6 +25,7 @@ from apps.apikeys.models import (
 from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core import rowcache, stamps
+from apps.core.cache import WindowCount
 from apps.core.scopes import CATALOGUE, Kind
 
 # Digit order matters for the checksum only: 0-9, A-Z, a-z (README "API keys").
@@ -112,17 +114,23 @@ def revoke_api_key(*, api_key: APIKey, request: HttpRequest | None = None) -> No
     api_key.delete()
 
 
-def find_api_key(raw: str) -> APIKey | None:
+def find_api_key(raw: str, *, count: Callable[[str], WindowCount | None] | None = None) -> APIKey | None:
     """The live key `raw` stands for; None if malformed, unknown, wrong, expired or of an inactive user.
 
     A mistyped or made-up key fails its checksum here, before any query; a well-formed one is
-    looked up in the shared cache (apps.core.rowcache), and in one query on a miss.
+    looked up in the shared cache (apps.core.rowcache), and in one query on a miss. `count`
+    names, by the key's id, a rate-limit window the cache read counts the request in.
     """
     key_id = _key_id(raw)
     if key_id is None:
         return None
     api_key = rowcache.fetch(
-        APIKey.objects.all(), kind="api_key", field="key_id", value=key_id, related=("user", "user__profile")
+        APIKey.objects.all(),
+        kind="api_key",
+        field="key_id",
+        value=key_id,
+        related=("user", "user__profile"),
+        count=count(key_id) if count else None,
     )
     if api_key is None or api_key.is_expired() or not check_password(raw, api_key.key_hash):
         return None

@@ -10,20 +10,31 @@ every call. Nothing else changes: the same pools, serializer, options and comman
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache.backends import redis as django_redis
 
 # One more request in a fixed window that its first request opens (apps.core.ratelimit):
-# the count and the window's start, in one atomic step. KEYS[1] the window's hash; ARGV: now, period.
-COUNT_IN_WINDOW = """
-local used = redis.call('HINCRBY', KEYS[1], 'used', 1)
-if used == 1 then
-  redis.call('HSET', KEYS[1], 'start', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
+# the count and the window's start, in one atomic step.
+_COUNT_IN_WINDOW = """
+local function count_in_window(key, now, period)
+  local used = redis.call('HINCRBY', key, 'used', 1)
+  if used == 1 then
+    redis.call('HSET', key, 'start', now)
+    redis.call('EXPIRE', key, period)
+  end
+  return used, redis.call('HGET', key, 'start')
 end
-return {used, redis.call('HGET', KEYS[1], 'start')}
 """
+# KEYS[1] the window's hash; ARGV: now, period.
+COUNT_IN_WINDOW = (
+    _COUNT_IN_WINDOW
+    + """
+local used, start = count_in_window(KEYS[1], ARGV[1], ARGV[2])
+return {used, start}
+"""
+)
 # One more for a counter, created (expiring in ARGV[1] seconds) when absent. KEYS[1] the counter.
 INCR_OR_CREATE = """
 local count = redis.call('INCR', KEYS[1])
@@ -45,14 +56,21 @@ end
 return left
 """
 # A key's value and the values of the keys stored beside it (`add_with`), in one round trip:
-# {value, name, its value, name, its value...}, or {} when the key is absent. KEYS[1] the key,
-# KEYS[2] its list: pairs of a full key (read within this script) and the name callers know.
-GET_WITH = """
+# {value, used, start, name, its value, name, its value...}, or {} when the key is absent.
+# KEYS[1] the key, KEYS[2] its list: pairs of a full key (read within this script) and the
+# name callers know. With KEYS[3] (ARGV: now, period), a window that counts one more request
+# when the key is there (used and start; else false, false).
+GET_WITH = (
+    _COUNT_IN_WINDOW
+    + """
 local value = redis.call('GET', KEYS[1])
 if not value then
   return {}
 end
-local found = {value}
+local found = {value, false, false}
+if KEYS[3] then
+  found[2], found[3] = count_in_window(KEYS[3], ARGV[1], ARGV[2])
+end
 local others = redis.call('GET', KEYS[2])
 if others then
   local key = nil
@@ -68,6 +86,7 @@ if others then
 end
 return found
 """
+)
 # `add` of KEYS[1] (ARGV[1], expiring in ARGV[2] seconds), and of its list KEYS[2] (ARGV[3]).
 ADD_WITH = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
@@ -111,14 +130,20 @@ class RedisCache(django_redis.RedisCache):
         Django's own): one round trip."""
         return self._cache.run_script(source, [self.make_and_validate_key(key)], list(args))
 
-    def get_with(self, key: str) -> tuple[Any, dict[str, Any]]:
-        found = self._cache.run_script(GET_WITH, self._with_keys(key), [])
+    def get_with(self, key: str, count: "WindowCount | None" = None) -> tuple[Any, dict[str, Any]]:
+        keys, args = self._with_keys(key), []
+        if count is not None:
+            keys.append(self.make_and_validate_key(count.key))
+            args = [repr(count.now), count.period]
+        found = self._cache.run_script(GET_WITH, keys, args)
         if not found:
             return None, {}
+        if count is not None:
+            count.used, count.start = int(found[1]), float(found[2])
         loads = self._cache._serializer.loads
         others = {
             name.decode(): loads(value)
-            for name, value in zip(found[1::2], found[2::2], strict=True)
+            for name, value in zip(found[3::2], found[4::2], strict=True)
             if value is not None
         }
         return loads(found[0]), others
@@ -192,17 +217,32 @@ def add_or_ttl(key: str, timeout: int) -> float | None:
     return None if cache.add(key, 1, timeout) else 0.0
 
 
-def get_with(key: str) -> tuple[Any, dict[str, Any]]:
+@dataclass
+class WindowCount:
+    """One more request to count in a fixed window (`count_in_window`), along with a read that
+    `get_with` makes anyway: `used` and `start` are filled in once it is counted."""
+
+    key: str
+    now: float
+    period: int
+    used: int | None = None
+    start: float | None = None
+
+
+def get_with(key: str, count: WindowCount | None = None) -> tuple[Any, dict[str, Any]]:
     """The value at `key` (None when absent) and, by key, the values found at the keys that
     `add_with` stored beside it: one round trip on Redis for what would take two (the value
-    names the others)."""
+    names the others). With `count`, and when the key is there, that window counts one more
+    request in the same round trip."""
     if redis := _redis():
-        return redis.get_with(key)
+        return redis.get_with(key, count)
     from django.core.cache import cache
 
     value = cache.get(key)
     if value is None:
         return None, {}
+    if count is not None:
+        count.used, count.start = count_in_window(count.key, count.now, count.period)
     return value, cache.get_many(cache.get(f"{key}|with", []))
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from apps.core import metrics
-from apps.core.cache import count_in_window
+from apps.core.cache import WindowCount, count_in_window
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,24 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def hit(bucket: str, *, limit: int, period: int) -> RateLimit:
-    """Count one request against `bucket`, allowed `limit` per `period` seconds."""
-    now = time.time()
-    key = f"gatehouse:ratelimit:{bucket}:{period}"
-    used, start = count_in_window(key, now, period)
+def _key(bucket: str, period: int) -> str:
+    return f"gatehouse:ratelimit:{bucket}:{period}"
+
+
+def window(bucket: str, *, period: int) -> WindowCount:
+    """This request in `bucket`'s window, for a read of the shared cache to count on its way
+    (apps.core.cache.get_with), and `hit` to take as counted."""
+    return WindowCount(key=_key(bucket, period), now=time.time(), period=period)
+
+
+def hit(bucket: str, *, limit: int, period: int, counted: WindowCount | None = None) -> RateLimit:
+    """Count one request against `bucket`, allowed `limit` per `period` seconds; not again if
+    `counted` is its `window` and was counted already."""
+    key = _key(bucket, period)
+    if counted is not None and counted.key == key and counted.used is not None:
+        used, start = counted.used, counted.start
+    else:
+        used, start = count_in_window(key, time.time(), period)
     if used > limit:
         metrics.rate_limit_refused(bucket)
     return RateLimit(limit=limit, used=used, reset=start + period)

@@ -136,6 +136,7 @@ def fetch(
     field: str,
     value: str,
     related: tuple[str, ...] = (),
+    count: cache_steps.WindowCount | None = None,
 ) -> models.Model | None:
     """The row of `queryset` whose `field` is `value`, with its `related` rows loaded: from the
     cache in one round trip, else in one query that fills the cache. None when there is none.
@@ -147,11 +148,12 @@ def fetch(
 
     An expired row (by its `expires`) is never served from the cache, and cached no longer
     than it lives. Every model involved must be `track`ed. With `kind`, the lookup is counted
-    (apps.core.metrics).
+    (apps.core.metrics); with `count`, a rate-limit window counts the request in the same round
+    trip when the row's key is there (else `count.used` stays None).
     """
     model = queryset.model
     key = row_key(model, value)
-    instance, others = cache_steps.get_with(key)
+    instance, others = cache_steps.get_with(key, count)
     if isinstance(instance, model) and not _expired(instance) and _attach(instance, related, others):
         _count(kind, hit=True)
         return instance

@@ -65,6 +65,26 @@ def test_a_key_and_a_token_of_one_user_are_counted_apart(client, issue, api_key,
     assert call(client, key).status_code == 200
 
 
+def test_a_warm_credential_spends_one_call_per_call(client, issue, api_key, tiny_rates):
+    # The first call reads the credential from the database and counts itself; the next read
+    # it from the cache, which counts it on the way: one each, never two, never none.
+    for credential in (issue("read")["access_token"], api_key(["read"])):
+        calls = [call(client, credential) for _ in range(3)]
+        assert [(r.status_code, r["X-RateLimit-Remaining"]) for r in calls] == [
+            (200, "1"),
+            (200, "0"),
+            (429, "0"),
+        ]
+
+
+def test_a_revoked_token_spends_the_address_budget(client, issue, revoke_at_dot, tiny_rates):
+    token = issue("read")["access_token"]
+    assert call(client, token).status_code == 200
+    revoke_at_dot(token)  # its cache entry is now a tombstone, which the read still finds
+    statuses = [call(client, token).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # refused, then limited as anonymous: 2 per 3 s
+
+
 def test_anonymous_calls_are_counted_per_address(client, api_key, tiny_rates):
     statuses = [
         client.get("/api/me/", REMOTE_ADDR="203.0.113.7").status_code,

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from apps.core.cache import add_with, get_with, incr_or_create
+from apps.core.cache import WindowCount, add_with, get_with, incr_or_create
 
 on_redis = pytest.mark.skipif(
     not hasattr(cache, "run_script"),
@@ -64,3 +64,14 @@ def test_on_redis_a_value_and_the_keys_beside_it_cost_one_round_trip():
         assert get_with("trip:token") == ({"scope": "read"}, {"trip:user": {"name": "ada"}})
     assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
     assert 0 < client.ttl(cache.make_key("trip:token|with")) <= 30
+
+
+def test_a_read_counts_a_window_on_its_way_only_when_its_key_is_there():
+    cache.set("counted:token", {"scope": "read"}, 30)
+    first, second = WindowCount("counted:window", 1000.0, 60), WindowCount("counted:window", 1001.0, 60)
+    assert get_with("counted:token", first)[0] == {"scope": "read"}
+    get_with("counted:token", second)
+    assert (first.used, first.start, second.used, second.start) == (1, 1000.0, 2, 1000.0)
+    absent = WindowCount("counted:window", 1002.0, 60)
+    assert get_with("counted:nothing", absent) == (None, {})
+    assert absent.used is None  # the caller counts it another way
