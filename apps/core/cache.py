@@ -27,12 +27,17 @@ local function count_in_window(key, now, period)
   return used, redis.call('HGET', key, 'start')
 end
 """
-# KEYS[1] the window's hash; ARGV: now, period.
-COUNT_IN_WINDOW = (
+# KEYS the windows' hashes; ARGV[1] now, ARGV[1 + i] the period of KEYS[i]. {used, start, ...}
+COUNT_IN_WINDOWS = (
     _COUNT_IN_WINDOW
     + """
-local used, start = count_in_window(KEYS[1], ARGV[1], ARGV[2])
-return {used, start}
+local counted = {}
+for i, key in ipairs(KEYS) do
+  local used, start = count_in_window(key, ARGV[1], ARGV[i + 1])
+  table.insert(counted, used)
+  table.insert(counted, start)
+end
+return counted
 """
 )
 # One more for a counter, created (expiring in ARGV[1] seconds) when absent. KEYS[1] the counter.
@@ -125,10 +130,11 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def run_script(self, source: str, key: str, *args):
-        """Run the Lua `source` atomically on `key` (a cache key, prefixed and versioned as
-        Django's own): one round trip."""
-        return self._cache.run_script(source, [self.make_and_validate_key(key)], list(args))
+    def run_script(self, source: str, key: str | list[str], *args):
+        """Run the Lua `source` atomically on `key` or a list of keys (cache keys, prefixed and
+        versioned as Django's own): one round trip."""
+        keys = [key] if isinstance(key, str) else key
+        return self._cache.run_script(source, [self.make_and_validate_key(k) for k in keys], list(args))
 
     def get_with(self, key: str, count: "WindowCount | None" = None) -> tuple[Any, dict[str, Any]]:
         keys, args = self._with_keys(key), []
@@ -171,9 +177,19 @@ def _redis():
 def count_in_window(key: str, now: float, period: int) -> tuple[int, float]:
     """Count one more request in the fixed window `key`, which its first request opens (at `now`
     if this is it) for `period` seconds: the count so far and the window's start."""
+    return count_in_windows([(key, period)], now)[0]
+
+
+def count_in_windows(windows: list[tuple[str, int]], now: float) -> list[tuple[int, float]]:
+    """`count_in_window` for each (key, period) of `windows`, all in one round trip."""
     if redis := _redis():
-        used, start = redis.run_script(COUNT_IN_WINDOW, key, repr(now), period)
-        return int(used), float(start)
+        keys, periods = zip(*windows, strict=True)
+        counted = redis.run_script(COUNT_IN_WINDOWS, list(keys), repr(now), *periods)
+        return [(int(used), float(start)) for used, start in zip(counted[::2], counted[1::2], strict=True)]
+    return [_count_in_local_window(key, now, period) for key, period in windows]
+
+
+def _count_in_local_window(key: str, now: float, period: int) -> tuple[int, float]:
     from django.core.cache import cache
 
     cache.add(f"{key}:start", now, period)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from apps.core import metrics
-from apps.core.cache import WindowCount, count_in_window
+from apps.core.cache import WindowCount, count_in_windows
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,22 @@ def window(bucket: str, *, period: int) -> WindowCount:
 def hit(bucket: str, *, limit: int, period: int, counted: WindowCount | None = None) -> RateLimit:
     """Count one request against `bucket`, allowed `limit` per `period` seconds; not again if
     `counted` is its `window` and was counted already."""
-    key = _key(bucket, period)
-    if counted is not None and counted.key == key and counted.used is not None:
-        used, start = counted.used, counted.start
-    else:
-        used, start = count_in_window(key, time.time(), period)
+    if counted is not None and counted.key == _key(bucket, period) and counted.used is not None:
+        return _judged(bucket, limit, period, counted.used, counted.start)
+    return hit_all([(bucket, limit)], period=period)[0]
+
+
+def hit_all(buckets: list[tuple[str, int]], *, period: int) -> list[RateLimit]:
+    """`hit` for each (bucket, limit) of `buckets`, counted in one round trip."""
+    windows = [(_key(bucket, period), period) for bucket, _ in buckets]
+    counted = count_in_windows(windows, time.time())
+    return [
+        _judged(bucket, limit, period, used, start)
+        for (bucket, limit), (used, start) in zip(buckets, counted, strict=True)
+    ]
+
+
+def _judged(bucket: str, limit: int, period: int, used: int, start: float) -> RateLimit:
     if used > limit:
         metrics.rate_limit_refused(bucket)
     return RateLimit(limit=limit, used=used, reset=start + period)

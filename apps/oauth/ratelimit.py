@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from apps.core.ratelimit import digest, hit
+from apps.core.ratelimit import digest, hit, hit_all
 
 
 def consume(bucket: str, *, limit: int, period: int = 60) -> int:
@@ -19,16 +19,11 @@ def check_endpoint(endpoint: str, *, address: str, client_id: str | None, secret
     the real client's allowance with wrong secrets. A request without a secret (a public client,
     or junk naming any client) is counted per client and address: anyone can send those.
     """
-    retry_after = consume(
-        f"{endpoint}:address:{digest(address)}", limit=settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS
-    )
+    buckets = [(f"{endpoint}:address:{digest(address)}", settings.GATEHOUSE_OAUTH_RATE_PER_ADDRESS)]
     if client_id:
         presented = digest(secret) if secret else f"from:{digest(address)}"
-        retry_after = max(
-            retry_after,
-            consume(
-                f"{endpoint}:client:{digest(client_id)}:{presented}",
-                limit=settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT,
-            ),
+        buckets.append(
+            (f"{endpoint}:client:{digest(client_id)}:{presented}", settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT)
         )
-    return retry_after
+    # Both windows in one round trip.
+    return max(limit.retry_after() for limit in hit_all(buckets, period=60))

@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache, caches
 
-from apps.core.ratelimit import digest, hit
+from apps.core.ratelimit import digest, hit, hit_all
 
 
 def test_a_window_allows_the_limit_then_refuses():
@@ -81,6 +81,24 @@ def test_on_redis_a_request_is_counted_in_one_round_trip():
     with mock.patch.object(client, "execute_command", wraps=client.execute_command) as sent:
         counted = hit("round-trip", limit=5, period=60)
     assert counted.used == 2
+    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
+
+
+def test_several_windows_are_counted_together_each_on_its_own():
+    hit("together:address", limit=3, period=60)
+    address, client = hit_all([("together:address", 3), ("together:client", 1)], period=60)
+    assert (address.used, address.allowed, client.used, client.allowed) == (2, True, 1, True)
+    address, client = hit_all([("together:address", 3), ("together:client", 1)], period=60)
+    assert (address.used, address.allowed, client.used, client.allowed) == (3, True, 2, False)
+
+
+@pytest.mark.skipif(not hasattr(cache, "run_script"), reason="Redis only (CI's PostgreSQL and Redis pass)")
+def test_on_redis_several_windows_cost_one_round_trip():
+    hit_all([("trip:a", 5), ("trip:b", 5)], period=60)
+    client = cache._cache.get_client(write=True)
+    with mock.patch.object(client, "execute_command", wraps=client.execute_command) as sent:
+        counted = hit_all([("trip:a", 5), ("trip:b", 5)], period=60)
+    assert [limit.used for limit in counted] == [2, 2]
     assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
 
 
