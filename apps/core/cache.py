@@ -41,10 +41,14 @@ return counted
 """
 )
 # One more for a counter, created (expiring in ARGV[1] seconds) when absent. KEYS[1] the counter.
+# With KEYS[2], that key is also set to ARGV[2], expiring like the counter.
 INCR_OR_CREATE = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then
   redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+if KEYS[2] then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[1])
 end
 return count
 """
@@ -206,12 +210,19 @@ def _count_in_local_window(key: str, now: float, period: int) -> tuple[int, floa
         return 1, start
 
 
-def incr_or_create(key: str, timeout: int) -> int:
+def incr_or_create(key: str, timeout: int, *, note: tuple[str, Any] | None = None) -> int:
     """Add one to the counter `key`, which starts at 1 and expires after `timeout` seconds when
-    absent: the new count."""
+    absent: the new count. With `note` (a key and a value), that key is set in the same round
+    trip, for `timeout` seconds (when the counter last moved, say)."""
     if redis := _redis():
-        return int(redis.run_script(INCR_OR_CREATE, key, timeout))
+        if note is None:
+            return int(redis.run_script(INCR_OR_CREATE, key, timeout))
+        value = redis._cache._serializer.dumps(note[1])
+        return int(redis.run_script(INCR_OR_CREATE, [key, note[0]], timeout, value))
     from django.core.cache import cache
+
+    if note is not None:
+        cache.set(*note, timeout)
 
     if cache.add(key, 1, timeout):
         return 1

@@ -131,8 +131,11 @@ def _last_issued_key(application_id: int) -> str:
 
 def count_token_issued(*, application_id: int, when: datetime) -> None:
     """Add one to the day's tally of tokens issued to the application (no SQL, usually)."""
-    incr_or_create(_pending_key(application_id, timezone.localdate(when)), _PENDING_SECONDS)
-    cache.set(_last_issued_key(application_id), when, _PENDING_SECONDS)
+    incr_or_create(
+        _pending_key(application_id, timezone.localdate(when)),
+        _PENDING_SECONDS,
+        note=(_last_issued_key(application_id), when),
+    )
     if stamps.first_in_period(f"developer:token-flushed:{application_id}", COUNT_FLUSH_SECONDS):
         flush_token_counts(application_id=application_id)
 

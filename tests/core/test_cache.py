@@ -30,13 +30,21 @@ def test_a_counter_starts_at_one_and_counts_on():
     assert incr_or_create("counter", 60) == 2
 
 
+def test_a_counter_notes_a_value_as_it_counts():
+    assert incr_or_create("noted", 60, note=("noted:when", "12:00")) == 1
+    assert incr_or_create("noted", 60, note=("noted:when", "12:01")) == 2
+    assert cache.get_many(["noted", "noted:when"]) == {"noted": 2, "noted:when": "12:01"}
+
+
 @on_redis
 def test_on_redis_a_counter_expires_and_costs_one_round_trip():
     incr_or_create("one-trip", 60)  # the first call of a process may load the script
     client = cache._cache.get_client(write=True)
     with mock.patch.object(client, "execute_command", wraps=client.execute_command) as sent:
         assert incr_or_create("one-trip", 60) == 2
-    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA"]
+        assert incr_or_create("one-trip", 60, note=("one-trip:when", 7)) == 3
+    assert [call.args[0] for call in sent.call_args_list] == ["EVALSHA", "EVALSHA"]
+    assert 0 < client.ttl(cache.make_key("one-trip:when")) <= 60
     assert 0 < client.ttl(cache.make_key("one-trip")) <= 60
 
 
