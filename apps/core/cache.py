@@ -8,6 +8,7 @@ share between threads (each command borrows a connection from the pool), so one 
 every call. Nothing else changes: the same pools, serializer, options and commands as Django's.
 """
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,9 +67,10 @@ return left
 """
 # A key's value and the values of the keys stored beside it (`add_with`), in one round trip:
 # {value, used, start, name, its value, name, its value...}, or {} when the key is absent.
-# KEYS[1] the key, KEYS[2] its list: pairs of a full key (read within this script) and the
-# name callers know. With KEYS[3] (ARGV: now, period), a window that counts one more request
-# when the key is there (used and start; else false, false).
+# KEYS[1] the key, KEYS[2] its list: a JSON array of [full key, name callers know] pairs, the
+# full keys read within this script (so the cache is one Redis server, not a Cluster). With
+# KEYS[3] (ARGV: now, period), a window that counts one more request when the key is there
+# (used and start; else false, false).
 GET_WITH = (
     _COUNT_IN_WINDOW
     + """
@@ -82,24 +84,21 @@ if KEYS[3] then
 end
 local others = redis.call('GET', KEYS[2])
 if others then
-  local key = nil
-  for word in string.gmatch(others, '%S+') do
-    if key == nil then
-      key = word
-    else
-      table.insert(found, word)
-      table.insert(found, redis.call('GET', key))
-      key = nil
-    end
+  for _, pair in ipairs(cjson.decode(others)) do
+    table.insert(found, pair[2])
+    table.insert(found, redis.call('GET', pair[1]))
   end
 end
 return found
 """
 )
-# `add` of KEYS[1] (ARGV[1], expiring in ARGV[2] seconds), and of its list KEYS[2] (ARGV[3]).
+# `add` of KEYS[1] (ARGV[1], expiring in ARGV[2] seconds), and of its list KEYS[2] (ARGV[3],
+# raw JSON for GET_WITH, unless empty).
 ADD_WITH = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+  end
   return 1
 end
 return 0
@@ -159,8 +158,8 @@ class RedisCache(django_redis.RedisCache):
         return loads(found[0]), others
 
     def add_with(self, key: str, value: Any, timeout: int, others: Iterable[str]) -> bool:
-        names = " ".join(f"{self.make_and_validate_key(other)} {other}" for other in others)
-        args = [self._cache._serializer.dumps(value), int(timeout), names]
+        pairs = [[self.make_and_validate_key(other), other] for other in others]
+        args = [self._cache._serializer.dumps(value), int(timeout), json.dumps(pairs) if pairs else ""]
         return bool(self._cache.run_script(ADD_WITH, self._with_keys(key), args))
 
     def _with_keys(self, key: str) -> list[str]:
@@ -281,5 +280,6 @@ def add_with(key: str, value: Any, timeout: int, others: Iterable[str]) -> bool:
 
     if not cache.add(key, value, timeout):
         return False
-    cache.set(f"{key}|with", list(others), timeout)
+    if others := list(others):
+        cache.set(f"{key}|with", others, timeout)
     return True

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models, transaction
 from django.db.models.signals import post_init, post_save, pre_delete
 from django.utils import timezone
@@ -152,6 +152,8 @@ def fetch(
     trip when the row's key is there (else `count.used` stays None).
     """
     model = queryset.model
+    if (model, related) not in _CHECKED:
+        _check_related(model, related)
     key = row_key(model, value)
     instance, others = cache_steps.get_with(key, count)
     if isinstance(instance, model) and not _expired(instance) and _attach(instance, related, others):
@@ -168,6 +170,28 @@ def fetch(
             cache.add(_key_of(row), _cacheable(row), MAX_SECONDS)
         cache_steps.add_with(key, _cacheable(instance), ttl, [_key_of(row) for row in rows])
     return instance
+
+
+_CHECKED: set[tuple[type[models.Model], tuple[str, ...]]] = set()
+
+
+def _check_related(model: type[models.Model], related: tuple[str, ...]) -> None:
+    """What `_attach` relies on to find each related row's key from the row alone."""
+    for path in related:
+        parents, _, name = path.rpartition("__")
+        if parents and parents not in related[: related.index(path)]:
+            raise ImproperlyConfigured(f"rowcache: {path!r} needs {parents!r} listed before it")
+        parent = model
+        for step in filter(None, parents.split("__")):
+            parent = parent._meta.get_field(step).related_model
+        relation = parent._meta.get_field(name)
+        target = relation.related_model
+        wanted = target._meta.pk.attname if relation.concrete else relation.field.attname
+        if _KEY_ATTNAME.get(target) != wanted:
+            raise ImproperlyConfigured(
+                f"rowcache: {target.__name__} must be tracked by {wanted!r} for {path!r}"
+            )
+    _CHECKED.add((model, related))
 
 
 def _key_of(row: models.Model) -> str:
@@ -187,8 +211,9 @@ def _follow(instance: models.Model, path: str) -> models.Model | None:
 
 
 def _attach(instance: models.Model, related: tuple[str, ...], found: dict) -> bool:
-    """Put `instance`'s related rows, read from the cache, in place; False if one is missing
-    (expired, invalidated, or from an entry made before it was listed)."""
+    """Put `instance`'s related rows, read from the cache, in place; False if one that must be
+    there is not (expired, or invalidated). A one-to-one row pointing back that the entry does
+    not list (there was none when it was made) is left unloaded."""
     for path in related:
         parents, _, name = path.rpartition("__")
         parent = _follow(instance, parents) if parents else instance  # attached by a shorter path
@@ -201,12 +226,12 @@ def _attach(instance: models.Model, related: tuple[str, ...], found: dict) -> bo
                 setattr(parent, name, None)
                 continue
             key = row_key(relation.related_model, pk)
-            if key not in found:
-                found.update(cache.get_many([key]))  # an entry from before its keys were listed
+            if key not in found:  # not listed (an entry an older release made), or gone
+                found.update(cache.get_many([key]))
         else:  # a one-to-one row pointing at `parent`, by the field it is tracked by
             key = row_key(relation.related_model, parent.pk)
-            if key not in found:
-                continue  # none when the entry was made: the caller loads it if it needs it
+            if key not in found:  # not listed (none when the entry was made), or gone
+                continue  # the caller loads it if it needs it
         row = found.get(key)
         if not isinstance(row, relation.related_model):
             return False

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -336,6 +337,15 @@ def test_a_profile_change_shows_on_the_next_request(credential, request, client,
     profile.bio = "Countess of Lovelace"
     profile.save()
     assert client.get(ME, headers=bearer(raw)).json()["profile"]["bio"] == "Countess of Lovelace"
+
+
+def test_related_rows_must_be_listed_so_a_hit_can_find_them():
+    from apps.accounts.models import User
+
+    with pytest.raises(ImproperlyConfigured, match="needs 'user' listed before it"):
+        rowcache.fetch(APIKey.objects.all(), field="key_id", value="x", related=("user__profile",))
+    with pytest.raises(ImproperlyConfigured, match="must be tracked by"):
+        rowcache.fetch(User.objects.all(), field="pk", value="1", related=("emailaddress",))
 
 
 def test_a_changed_user_shows_on_the_next_request(key, client, user):
