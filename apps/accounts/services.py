@@ -68,8 +68,11 @@ def profile_form(
 
     `data["avatar"] = None` removes the picture; any other `avatar` that is not an upload in
     `files` is a field error (the API documents null, and the form reads only files).
+
+    The form starts from the database row, never from a copy loaded with the request (an API
+    call's comes from the shared cache), since saving it writes every field it shows.
     """
-    profile = Profile.objects.for_user(user)
+    profile = user.profile = Profile.objects.get_or_create(user=user)[0]
     data = dict(data.items()) if data is not None else None
     form_class = ProfileForm
     not_an_upload = False

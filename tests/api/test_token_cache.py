@@ -339,6 +339,20 @@ def test_a_profile_change_shows_on_the_next_request(credential, request, client,
     assert client.get(ME, headers=bearer(raw)).json()["profile"]["bio"] == "Countess of Lovelace"
 
 
+def test_a_profile_change_through_the_api_starts_from_the_stored_row(issue, client, user):
+    token = issue("read write_profile")["access_token"]
+    assert me(client, token) == 200
+    cache.clear()
+    assert client.get(ME, headers=bearer(token)).json()["profile"]["bio"] == ""  # cached with the token
+    Profile.objects.filter(user=user).update(bio="Set without a signal")  # the cached copy is stale
+    response = client.patch(
+        "/api/profile/", {"display_name": "Ada"}, content_type="application/json", headers=bearer(token)
+    )
+    assert response.status_code == 200
+    stored = Profile.objects.get(user=user)
+    assert (stored.display_name, stored.bio) == ("Ada", "Set without a signal")
+
+
 def test_related_rows_must_be_listed_so_a_hit_can_find_them():
     from apps.accounts.models import User
 
