@@ -442,7 +442,7 @@ SOCIAL_AUTH_DISCONNECT_PIPELINE = [
 REST_FRAMEWORK = {
     # Personal API keys (`Bearer gatehouse_…`) first, then OAuth access tokens through DOT.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.api.authentication.KeyAuthentication",
+        "apps.api.authentication.CountedAPIKeyAuthentication",
         "apps.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -33,7 +33,7 @@ def touch_consent(token) -> None:
     )
 
 
-class KeyAuthentication(APIKeyAuthentication):
+class CountedAPIKeyAuthentication(APIKeyAuthentication):
     """Personal API keys (apps.apikeys), whose cache read counts the key's rate-limit window."""
 
     def rate_window(self, request, key_id: str):
@@ -58,9 +58,9 @@ class TokenAuthentication(OAuth2Authentication):
         return cls._oauthlib_core
 
     def authenticate(self, request):
-        value = bearer_value(request)
+        value = bearer_value(request, schemes=(b"bearer", b"dpop"))  # RFC 9449 7.1: `DPoP <token>`
         if value is not None and looks_like_api_key(value):
-            return None  # an API key: APIKeyAuthentication has decided already
+            return None  # an API key, never handed to OAuth: APIKeyAuthentication decides Bearer ones
         # DOT reads the body for RFC 6750 form-encoded tokens: give it Django's request, so an
         # operation that takes no body does not fail on whatever body a client sends anyway.
         django_request = request._request

@@ -5,7 +5,7 @@ from oauth2_provider.settings import oauth2_settings
 from rest_framework import views
 from rest_framework.exceptions import NotFound
 
-from apps.api.authentication import KeyAuthentication, TokenAuthentication
+from apps.api.authentication import CountedAPIKeyAuthentication, TokenAuthentication
 from apps.api.permissions import IsUser, TokenHasScope
 from apps.api.throttling import CredentialRateThrottle
 
@@ -27,7 +27,7 @@ class APIView(views.APIView):
     # (A comment, not a docstring: drf-spectacular would show a docstring in every operation.)
 
     # API keys first: a `gatehouse_` (or old `gh_pat_`) value is settled there, never introspected.
-    authentication_classes = [KeyAuthentication, TokenAuthentication]
+    authentication_classes = [CountedAPIKeyAuthentication, TokenAuthentication]
     permission_classes = [TokenHasScope, IsUser]
     throttle_classes = [CredentialRateThrottle]
     _throttles_checked = False

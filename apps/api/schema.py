@@ -16,7 +16,7 @@ class TokenAuthenticationScheme(DjangoOAuthToolkitScheme):
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "apps.api.authentication.KeyAuthentication"
+    target_class = "apps.api.authentication.CountedAPIKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):

@@ -3,8 +3,10 @@
 DRF's throttle hook over the shared fixed window (apps.core.ratelimit: atomic in the cache
 every node shares, a window that opens with the first request), unlike DRF's get-then-set
 history. A credential's window is counted by the same round trip that reads the credential
-from the cache (`credential_window`, set on the request by authentication); the throttle
-counts it itself when that read did not (a miss, or a credential refused).
+from the cache (`credential_window`, set on the request by authentication). The throttle
+counts the call itself when that read did not (a miss), and gives that count back when the
+credential was then refused (a wrong secret for a known key id, a revoked token): such a call
+spends its address's budget only.
 """
 
 import re
@@ -14,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.apikeys.models import APIKey
 from apps.core.cache import WindowCount
-from apps.core.ratelimit import digest, hit, window
+from apps.core.ratelimit import digest, give_back, hit, window
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE = re.compile(r"(\d+)/(\d*)(s|sec|second|m|min|minute|h|hour|d|day)s?")
@@ -30,8 +32,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def credential_window(request, ident: str) -> WindowCount | None:
     """The window the `token` rate counts the credential `ident` ("token:<checksum>",
-    "key:<key id>") in, kept on the request for the credential's read to count; None when
-    the API has no such rate."""
+    "key:<key id>") in, kept on the request for the credential's read to count and
+    `CredentialRateThrottle` to settle; None when the API has no such rate."""
     rate = api_settings.DEFAULT_THROTTLE_RATES.get("token")
     if not rate:
         return None
@@ -53,10 +55,11 @@ class CredentialRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         ident, rate_name = self.identify(request)
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(rate_name)
+        counted = getattr(request, "credential_window", None)
         if not rate:
+            give_back(counted)  # a refused credential's count, if its read made one
             return True
         limit, duration = parse_rate(rate)
-        counted = getattr(request, "credential_window", None)
         self.rate_limit = hit(f"api:{ident}", limit=limit, period=duration, counted=counted)
         # Kept on the request so the response (200 or 429) can carry the X-RateLimit-* headers.
         request.rate_limit = self.rate_limit

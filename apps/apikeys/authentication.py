@@ -17,10 +17,10 @@ INVALID_KEY = {
 }
 
 
-def bearer_value(request) -> str | None:
-    """The credential of an `Authorization: Bearer <value>` header, or None."""
+def bearer_value(request, *, schemes: tuple[bytes, ...] = (b"bearer",)) -> str | None:
+    """The credential of an `Authorization: Bearer <value>` header (or another of `schemes`), or None."""
     parts = get_authorization_header(request).split()
-    if len(parts) != 2 or parts[0].lower() != b"bearer":
+    if len(parts) != 2 or parts[0].lower() not in schemes:
         return None
     try:
         return parts[1].decode("ascii")

@@ -8,6 +8,7 @@ share between threads (each command borrows a connection from the pool), so one 
 every call. Nothing else changes: the same pools, serializer, options and commands as Django's.
 """
 
+import contextlib
 import json
 import math
 from collections.abc import Iterable
@@ -28,15 +29,27 @@ local function count_in_window(key, now, period)
   return used, redis.call('HGET', key, 'start')
 end
 """
-# KEYS the windows' hashes; ARGV[1] now, ARGV[1 + i] the period of KEYS[i]. {used, start, ...}
+# KEYS the windows' hashes; ARGV[1] now, ARGV[2 + i] the period of KEYS[i]. {used, start, ...}
+# With a start in ARGV[2], the last of KEYS is a window to take one request back from, if it
+# is still the window that started then.
 COUNT_IN_WINDOWS = (
     _COUNT_IN_WINDOW
     + """
+local windows = #KEYS
+if ARGV[2] ~= '' then
+  windows = windows - 1
+end
 local counted = {}
-for i, key in ipairs(KEYS) do
-  local used, start = count_in_window(key, ARGV[1], ARGV[i + 1])
+for i = 1, windows do
+  local used, start = count_in_window(KEYS[i], ARGV[1], ARGV[i + 2])
   table.insert(counted, used)
   table.insert(counted, start)
+end
+if ARGV[2] ~= '' then
+  local back = KEYS[#KEYS]
+  if tonumber(redis.call('HGET', back, 'start')) == tonumber(ARGV[2]) then
+    redis.call('HINCRBY', back, 'used', -1)
+  end
 end
 return counted
 """
@@ -183,13 +196,29 @@ def count_in_window(key: str, now: float, period: int) -> tuple[int, float]:
     return count_in_windows([(key, period)], now)[0]
 
 
-def count_in_windows(windows: list[tuple[str, int]], now: float) -> list[tuple[int, float]]:
-    """`count_in_window` for each (key, period) of `windows`, all in one round trip."""
+def count_in_windows(
+    windows: list[tuple[str, int]], now: float, *, give_back: "WindowCount | None" = None
+) -> list[tuple[int, float]]:
+    """`count_in_window` for each (key, period) of `windows`, all in one round trip. With
+    `give_back` (a request a read counted, see `get_with`), that window counts one request
+    less, in the same trip, unless it has closed since."""
+    back = give_back if give_back is not None and give_back.used is not None else None
+    if not windows and not back:
+        return []
     if redis := _redis():
-        keys, periods = zip(*windows, strict=True)
-        counted = redis.run_script(COUNT_IN_WINDOWS, list(keys), repr(now), *periods)
+        keys = [key for key, _ in windows] + ([back.key] if back else [])
+        periods = [period for _, period in windows]
+        counted = redis.run_script(
+            COUNT_IN_WINDOWS, keys, repr(now), repr(back.start) if back else "", *periods
+        )
         return [(int(used), float(start)) for used, start in zip(counted[::2], counted[1::2], strict=True)]
-    return [_count_in_local_window(key, now, period) for key, period in windows]
+    from django.core.cache import cache
+
+    counted = [_count_in_local_window(key, now, period) for key, period in windows]
+    if back and cache.get(f"{back.key}:start") == back.start:
+        with contextlib.suppress(ValueError):  # closed meanwhile
+            cache.decr(f"{back.key}:{back.start!r}")
+    return counted
 
 
 def _count_in_local_window(key: str, now: float, period: int) -> tuple[int, float]:

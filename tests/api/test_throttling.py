@@ -4,6 +4,8 @@ import math
 
 import pytest
 
+from apps.apikeys.models import CHECKSUM_LENGTH, SECRET_LENGTH
+from apps.apikeys.services import find_api_key, key_checksum
 from tests.api.conftest import bearer
 
 NOW = 1_767_225_600.5  # 2026-01-01 00:00:00.5 UTC: a fraction, to see the reset rounded up
@@ -83,6 +85,30 @@ def test_a_revoked_token_spends_the_address_budget(client, issue, revoke_at_dot,
     revoke_at_dot(token)  # its cache entry is now a tombstone, which the read still finds
     statuses = [call(client, token).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]  # refused, then limited as anonymous: 2 per 3 s
+
+
+def test_a_wrong_secret_for_a_known_key_id_spends_only_the_senders_budget(client, api_key, tiny_rates):
+    key = api_key(["read"])
+    assert call(client, key)["X-RateLimit-Remaining"] == "1"  # and the key is cached
+    # Key ids are not secret (the keys page shows them): a made-up secret, its checksum right.
+    body = key[: -(SECRET_LENGTH + CHECKSUM_LENGTH)] + "x" * SECRET_LENGTH
+    forged = body + key_checksum(body)
+    assert find_api_key(forged) is None
+    assert client.get("/api/me/", REMOTE_ADDR="203.0.113.7", headers=bearer(forged)).status_code == 401
+    second = call(client, key)
+    assert (second.status_code, second["X-RateLimit-Remaining"]) == (200, "0")  # its second call, not third
+
+
+def test_a_refused_token_spends_only_the_address_budget(client, issue, user, tiny_rates):
+    token = issue("read")["access_token"]
+    assert call(client, token)["X-RateLimit-Remaining"] == "1"
+    user.is_active = False
+    user.save()
+    assert call(client, token).status_code == 401  # read from the cache, then refused
+    user.is_active = True
+    user.save()
+    second = call(client, token)
+    assert (second.status_code, second["X-RateLimit-Remaining"]) == (200, "0")
 
 
 def test_anonymous_calls_are_counted_per_address(client, api_key, tiny_rates):

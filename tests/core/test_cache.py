@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from apps.core.cache import WindowCount, add_with, get_with, incr_or_create
+from apps.core.cache import WindowCount, add_with, count_in_windows, get_with, incr_or_create
 
 on_redis = pytest.mark.skipif(
     not hasattr(cache, "run_script"),
@@ -83,3 +83,21 @@ def test_a_read_counts_a_window_on_its_way_only_when_its_key_is_there():
     absent = WindowCount("counted:window", 1002.0, 60)
     assert get_with("counted:nothing", absent) == (None, {})
     assert absent.used is None  # the caller counts it another way
+
+
+def test_a_count_is_given_back_only_to_the_window_that_took_it():
+    cache.set("back:token", "row", 30)
+
+    def read(now: float) -> WindowCount:
+        counted = WindowCount("back:window", now, 60)
+        get_with("back:token", counted)
+        return counted
+
+    taken = read(1000.0)
+    assert count_in_windows([("back:address", 60)], 1001.0, give_back=taken) == [(1, 1001.0)]
+    assert read(1002.0).used == 1  # the window counted that request, then gave it back
+    closed = WindowCount("back:window", 900.0, 60, used=1, start=900.0)  # a window since closed
+    count_in_windows([], 1003.0, give_back=closed)
+    uncounted = WindowCount("back:window", 1004.0, 60)  # its read found nothing, counted nothing
+    count_in_windows([], 1004.0, give_back=uncounted)
+    assert read(1005.0).used == 2
