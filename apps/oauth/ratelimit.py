@@ -26,4 +26,4 @@ def check_endpoint(endpoint: str, *, address: str, client_id: str | None, secret
             (f"{endpoint}:client:{digest(client_id)}:{presented}", settings.GATEHOUSE_OAUTH_RATE_PER_CLIENT)
         )
     # Both windows in one round trip.
-    return max(limit.retry_after() for limit in hit_all(buckets, period=60))
+    return max(counted.retry_after() for counted in hit_all(buckets, period=60))
