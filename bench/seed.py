@@ -170,16 +170,19 @@ def settle_cache() -> None:
     Seeding creates the apps, tokens and users it then loads, and each creation leaves a
     tombstone (apps.core.rowcache) that keeps the fresh row out of the cache for half a minute:
     without this, the first rounds would measure misses a running server never sees. Only keys
-    under this run's own prefix (bench.settings) on Redis; a local-memory cache is the bench
-    process's own, and gunicorn's workers start with theirs empty.
+    under this run's own prefix (bench.settings) on Redis; a local-memory cache is this
+    process's own (gunicorn's workers start with theirs empty), where the SQL counts are taken.
     """
     from django.conf import settings
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
     cache = caches["default"]  # the backend itself: `django.core.cache.cache` is a proxy
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
     prefix = settings.CACHES["default"].get("KEY_PREFIX")
-    if not prefix or not isinstance(cache, RedisCache):
+    if not prefix:
         return
     client = cache._cache.get_client(write=True)
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
