@@ -9,6 +9,7 @@ credential was then refused (a wrong secret for a known key id, a revoked token)
 spends its address's budget only.
 """
 
+import functools
 import re
 
 from rest_framework.settings import api_settings
@@ -22,6 +23,7 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE = re.compile(r"(\d+)/(\d*)(s|sec|second|m|min|minute|h|hour|d|day)s?")
 
 
+@functools.cache  # read on every call, by authentication and by the throttle
 def parse_rate(rate: str) -> tuple[int, int]:
     """'100/hour' → (100, 3600) as in DRF, and also multiples: '10/5m' → (10, 300)."""
     match = RATE.fullmatch(rate.strip().lower())
